@@ -1,0 +1,73 @@
+"""Published course versions. Content is keyed by slug; a version is immutable once imported."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import UtcDateTime
+
+
+class Course(SQLModel, table=True):
+    __tablename__ = "course"
+
+    slug: str = Field(primary_key=True, max_length=64)
+    version_id: int = Field(index=True)  # the version served now
+    published_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class CourseVersion(SQLModel, table=True):
+    __tablename__ = "course_version"
+    __table_args__ = (UniqueConstraint("course_slug", "content_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_slug: str = Field(foreign_key="course.slug", max_length=64, index=True)
+    content_hash: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+    sequential: bool
+    pass_ratio: float
+    imported_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class CourseModule(SQLModel, table=True):
+    __tablename__ = "course_module"
+    __table_args__ = (UniqueConstraint("version_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="course_version.id")
+    slug: str = Field(max_length=64)
+    position: int
+    title: str = Field(max_length=300)
+    summary: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class Lesson(SQLModel, table=True):
+    __tablename__ = "lesson"
+    __table_args__ = (UniqueConstraint("version_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="course_version.id")
+    module_slug: str = Field(max_length=64)
+    slug: str = Field(max_length=64)
+    position: int  # order within the whole course
+    title: str = Field(max_length=300)
+    minutes: int | None = None
+    html: str = Field(sa_column=Column(Text, nullable=False))
+    etag: str = Field(max_length=80)
+
+
+class Quiz(SQLModel, table=True):
+    __tablename__ = "quiz"
+    __table_args__ = (UniqueConstraint("version_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="course_version.id")
+    slug: str = Field(max_length=64)  # = module slug
+    title: str = Field(max_length=300)
+    pass_ratio: float
+    content_hash: str = Field(max_length=64)
+    # Questions with their answer keys and explanations: never sent to clients as is.
+    questions: list = Field(sa_column=Column(JSON, nullable=False))

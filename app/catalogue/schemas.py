@@ -1,0 +1,82 @@
+"""Response shapes of the public catalogue API (field names fixed by PRODUCT.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+
+class CourseSummary(BaseModel):
+    slug: str
+    title: str
+    summary: str
+    sequential: bool
+    modules: int
+    lessons: int
+    quizzes: int
+    minutes: int
+    content_hash: str
+    published_at: datetime
+
+
+class CourseList(BaseModel):
+    courses: list[CourseSummary]
+
+
+class LessonOutline(BaseModel):
+    slug: str
+    title: str
+    minutes: int | None
+
+
+class QuizOutline(BaseModel):
+    id: str
+    title: str
+    questions: int
+    pass_ratio: float
+
+
+class ModuleOutline(BaseModel):
+    slug: str
+    title: str
+    summary: str
+    lessons: list[LessonOutline]
+    quiz: QuizOutline | None
+
+
+class CourseDetail(CourseSummary):
+    pass_ratio: float
+    outline: list[ModuleOutline]
+
+
+class LessonOut(BaseModel):
+    course: str
+    slug: str
+    title: str
+    module: str
+    prev: str | None
+    next: str | None
+    minutes: int | None
+    html: str
+
+
+class OptionOut(BaseModel):
+    id: str
+    text: str
+
+
+class QuestionOut(BaseModel):
+    id: str
+    text: str
+    multiple: bool
+    options: list[OptionOut]
+
+
+class QuizOut(BaseModel):
+    id: str
+    course: str
+    title: str
+    pass_ratio: float
+    content_hash: str
+    questions: list[QuestionOut]

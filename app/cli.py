@@ -1,0 +1,105 @@
+"""`python -m app ...`: thin; parses arguments and calls the domains."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from app.config import get_settings
+
+
+def _engine():
+    from app.db import make_unpooled_engine, migrate
+
+    engine = make_unpooled_engine(get_settings().database_url)
+    migrate(engine)
+    return engine
+
+
+def cmd_validate(args) -> int:
+    from app.catalogue.markdown import parse_content
+
+    root = Path(args.dir or get_settings().content_dir)
+    courses, problems = parse_content(root)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+        return 1
+    lessons = sum(len(course.lessons()) for course in courses)
+    print(f"ok: {len(courses)} course(s), {lessons} lesson(s) in {root}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    from sqlmodel import Session
+
+    from app.catalogue.importer import ContentInvalid, import_content
+
+    root = Path(args.dir or get_settings().content_dir)
+    with Session(_engine()) as session:
+        try:
+            report = import_content(session, root)
+        except ContentInvalid as exc:
+            for problem in exc.problems:
+                print(problem)
+            print(f"nothing imported: {len(exc.problems)} problem(s)", file=sys.stderr)
+            return 1
+    for item in report:
+        print(f"{item.status:9} {item.course} ({item.lessons} lessons) {item.content_hash[:12]}")
+    return 0
+
+
+def cmd_migrate(_args) -> int:
+    _engine()
+    print("database schema is at head")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    _engine()
+    if not args.no_import and Path(settings.content_dir).is_dir():
+        code = cmd_import(argparse.Namespace(dir=str(settings.content_dir)))
+        if code:
+            return code
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Each worker counts its own requests; /metrics adds them up from this directory.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bdhvs-metrics-")
+    uvicorn.run("app.asgi:app", host=args.host, port=args.port, workers=args.workers,
+                proxy_headers=True, log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Bình dân học vụ số course service")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    content = commands.add_parser("content", help="validate or import Markdown content").add_subparsers(
+        dest="action", required=True)
+    validate = content.add_parser("validate", help="print every problem as file:line: message")
+    validate.add_argument("dir", nargs="?")
+    validate.set_defaults(func=cmd_validate)
+    imp = content.add_parser("import", help="publish content into the database (idempotent)")
+    imp.add_argument("dir", nargs="?")
+    imp.set_defaults(func=cmd_import)
+
+    commands.add_parser("migrate", help="bring the database schema to head").set_defaults(func=cmd_migrate)
+
+    serve = commands.add_parser("serve", help="run the API")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-import", action="store_true", help="do not import CONTENT_DIR at start")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)

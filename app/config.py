@@ -1,0 +1,136 @@
+"""Typed settings from the environment; development secrets from one git-ignored file."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+API_PREFIX = "/api/v1"  # fixed by PRODUCT.md
+DEV_SECRETS_FILE = ".dev-secrets.json"
+DEV_ISSUER = "https://id.dev.invalid"
+DEFAULT_AUDIENCE = "bdhvs-course-service"
+
+
+class UnsafeConfiguration(RuntimeError):
+    """Raised at start-up when production mode would run on development secrets."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+
+    database_url: str = "sqlite:///./bdhvs.db"
+    app_env: Literal["development", "test", "production"] = "development"
+    content_dir: Path = Path("content")
+
+    # Where development secrets are generated (never used in production).
+    dev_secrets_file: Path = Path(DEV_SECRETS_FILE)
+
+    # Identity provider (token contract of PRODUCT.md).
+    jwt_issuer: str = DEV_ISSUER
+    jwt_audience: str = DEFAULT_AUDIENCE
+    jwt_public_keys_file: Path | None = None  # PEM file with one or more public keys (RS256/ES256)
+    jwt_jwks_file: Path | None = None  # JWKS JSON file of the identity provider
+    jwt_dev_secret: str | None = None  # HS256, development only
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
+    jwt_max_bytes: int = 8192
+
+    # Learner pseudonymisation key and certificate signing key.
+    pepper: str | None = None
+    certificate_key_file: Path | None = None  # EC P-256 private key, PEM
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    # Explicit limits.
+    max_body_bytes: int = 256 * 1024
+    max_events_per_batch: int = 500
+    catalogue_refresh_seconds: float = 2.0
+
+    # Statistics.
+    suppression_k: int = Field(default=10, ge=2)
+    rollup_shards: int = Field(default=8, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.app_env != "production":
+            return self
+        problems = []
+        if self.jwt_dev_secret:
+            problems.append("JWT_DEV_SECRET (HS256) is development-only")
+        if not (self.jwt_public_keys_file or self.jwt_jwks_file):
+            problems.append("JWT_PUBLIC_KEYS_FILE or JWT_JWKS_FILE is required")
+        if self.jwt_issuer == DEV_ISSUER:
+            problems.append("JWT_ISSUER must name the national identity provider")
+        if not self.pepper or len(self.pepper) < 32:
+            problems.append("PEPPER (32+ characters) is required")
+        if not self.certificate_key_file:
+            problems.append("CERTIFICATE_KEY_FILE is required")
+        if problems:
+            raise UnsafeConfiguration("production mode refuses: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    def dev_secrets(self) -> dict[str, str]:
+        """Development secrets, generated on first use; refused in production."""
+        if self.is_production:
+            raise UnsafeConfiguration("development secrets are refused in production mode")
+        return load_or_create_dev_secrets(self.dev_secrets_file)
+
+    def hs256_secret(self) -> str | None:
+        """The HS256 secret for development tokens, or None when HS256 is not allowed."""
+        if self.is_production:
+            return None
+        return self.jwt_dev_secret or self.dev_secrets()["jwt_hs256_secret"]
+
+    def pepper_bytes(self) -> bytes:
+        return (self.pepper or self.dev_secrets()["pepper"]).encode()
+
+    def certificate_private_pem(self) -> bytes:
+        if self.certificate_key_file:
+            return self.certificate_key_file.read_bytes()
+        return self.dev_secrets()["certificate_key_pem"].encode()
+
+
+def _new_dev_secrets() -> dict[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return {
+        "warning": "DEVELOPMENT ONLY. Refused when APP_ENV=production. Never commit this file.",
+        "jwt_hs256_secret": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "pepper": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "certificate_key_pem": pem.decode(),
+    }
+
+
+def load_or_create_dev_secrets(path: Path) -> dict[str, str]:
+    """Read the development secrets file, creating it atomically (first writer wins)."""
+    if not path.exists():
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(_new_dev_secrets(), handle, indent=2)
+        try:
+            os.link(tmp, path)  # fails if another process created it first
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return json.loads(path.read_text())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,40 @@
+"""create_app(): routers, error handlers, middleware."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from sqlalchemy import Engine
+
+from app.catalogue.router import router as catalogue_router
+from app.catalogue.service import CatalogueCache
+from app.config import Settings, get_settings
+from app.db import get_engine
+from app.errors import install_error_handlers
+from app.localities.router import router as localities_router
+from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
+from app.ops.router import router as ops_router
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Bình dân học vụ số — course service",
+        version="1.0.0",
+        description="Lessons, quizzes, offline-safe progress, verifiable certificates and locality statistics.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or get_engine()
+    app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
+
+    for router in (catalogue_router, localities_router, ops_router):
+        app.include_router(router)
+
+    install_error_handlers(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
+                       expose_headers=["ETag"])
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    return app

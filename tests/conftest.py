@@ -1,0 +1,111 @@
+"""Fixtures: the database is migrated once per session; each test runs in a transaction rolled back at the end.
+
+SQLite by default (a temporary file). With TEST_DATABASE_URL=postgresql://... the suite creates a fresh
+database on that server for the run and drops it afterwards; an unreachable server is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.catalogue.importer import import_content
+from app.config import Settings
+from app.db import get_session, make_engine, migrate
+from app.main import create_app
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONTENT = FIXTURES / "content"
+
+
+def _fresh_postgres(admin_url: str) -> tuple[str, callable]:
+    url = make_url(admin_url).set(drivername="postgresql+psycopg")
+    name = f"bdhvs_test_{os.getpid()}_{secrets.token_hex(3)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured and configured.startswith("postgresql"):
+        url, drop = _fresh_postgres(configured)
+        yield url
+        drop()
+    else:
+        yield configured or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url, tmp_path_factory) -> Settings:
+    return Settings(
+        database_url=database_url,
+        app_env="test",
+        dev_secrets_file=tmp_path_factory.mktemp("secrets") / "dev-secrets.json",
+        catalogue_refresh_seconds=0,
+        max_body_bytes=64 * 1024,
+        max_events_per_batch=50,
+        suppression_k=3,
+    )
+
+
+@pytest.fixture
+def connection(engine):
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session(connection) -> Iterator[Session]:
+    with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def app(settings, engine, connection):
+    app = create_app(settings, engine=engine)
+
+    def test_session() -> Iterator[Session]:
+        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = test_session
+    return app
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+@pytest.fixture
+def content(session):
+    """The fixture courses imported (inside the test's transaction)."""
+    return import_content(session, CONTENT)

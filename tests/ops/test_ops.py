@@ -1,0 +1,59 @@
+"""Health, readiness, metrics and the JSON error format for 405, 413, 422 and unexpected errors."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+
+from app.main import create_app
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ok"
+
+
+def test_readyz_reports_an_unmigrated_database(settings, tmp_path):
+    app = create_app(settings, engine=create_engine(f"sqlite:///{tmp_path / 'empty.db'}"))
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["schema"] == "behind"
+
+
+def test_readyz_reports_an_unreachable_database(settings):
+    app = create_app(settings, engine=create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == 503 and response.json()["database"] == "unreachable"
+
+
+def test_metrics_count_requests_per_route_template(client, content):
+    client.get("/api/v1/courses/an-toan/lessons/mat-khau-manh")
+    text = client.get("/metrics").text
+    assert 'route="/api/v1/courses/{course}/lessons/{lesson}"' in text
+    assert "http_request_duration_seconds_bucket" in text
+
+
+def test_method_not_allowed_is_json(client):
+    response = client.delete("/api/v1/courses")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_body_too_large_is_413_json(client, settings):
+    big = b"x" * (settings.max_body_bytes + 1)
+    response = client.post("/api/v1/courses", content=big, headers={"content-type": "application/json"})
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_unexpected_exception_is_json_500(app):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/boom")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "internal_error" and "kaboom" not in response.text
