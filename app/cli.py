@@ -59,6 +59,23 @@ def cmd_migrate(_args) -> int:
     return 0
 
 
+def cmd_token(args) -> int:
+    from app.auth.tokens import SCOPES, mint_dev_token
+    from app.localities.official import is_commune
+
+    scopes = args.scope.replace(",", " ").split()
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown:
+        print(f"unknown scope(s): {', '.join(unknown)} (choose from {', '.join(SCOPES)})", file=sys.stderr)
+        return 2
+    if "learner" in scopes and not is_commune(args.locality):
+        print("a learner token needs --locality with an official 5-digit commune code, e.g. 00070", file=sys.stderr)
+        return 2
+    print(mint_dev_token(get_settings(), scopes=scopes, subject=args.sub, locality=args.locality,
+                         expires_in=args.expires_in))
+    return 0
+
+
 def cmd_serve(args) -> int:
     import uvicorn
 
@@ -90,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.set_defaults(func=cmd_import)
 
     commands.add_parser("migrate", help="bring the database schema to head").set_defaults(func=cmd_migrate)
+
+    token = commands.add_parser("token", help="print a development token (refused in production)")
+    token.add_argument("--scope", required=True, help="learner, author, stats, admin (several: 'stats admin')")
+    token.add_argument("--sub", required=True, help="pseudonymous subject")
+    token.add_argument("--locality", help="5-digit commune code (learner tokens)")
+    token.add_argument("--expires-in", type=int, default=3600, help="seconds; negative mints an expired token")
+    token.set_defaults(func=cmd_token)
 
     serve = commands.add_parser("serve", help="run the API")
     serve.add_argument("--host", default="127.0.0.1")

@@ -7,6 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
+from app.auth.tokens import TokenVerifier
 from app.catalogue.router import router as catalogue_router
 from app.catalogue.service import CatalogueCache
 from app.config import Settings, get_settings
@@ -15,6 +16,7 @@ from app.errors import install_error_handlers
 from app.localities.router import router as localities_router
 from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
+from app.stats.router import router as stats_router
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
@@ -27,8 +29,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or get_engine()
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
+    app.state.verifier = TokenVerifier(settings)
 
-    for router in (catalogue_router, localities_router, ops_router):
+    for router in (catalogue_router, localities_router, stats_router, ops_router):
         app.include_router(router)
 
     install_error_handlers(app)

@@ -109,3 +109,24 @@ def client(app) -> Iterator[TestClient]:
 def content(session):
     """The fixture courses imported (inside the test's transaction)."""
     return import_content(session, CONTENT)
+
+
+@pytest.fixture
+def make_token(settings):
+    """make_token("learner", sub="a", locality="00070") -> a development bearer token."""
+    from app.auth.tokens import mint_dev_token
+
+    def make(*scopes: str, sub: str = "learner-1", locality: str | None = "00070", expires_in: int = 600) -> str:
+        return mint_dev_token(settings, scopes=list(scopes), subject=sub, locality=locality, expires_in=expires_in)
+
+    return make
+
+
+@pytest.fixture
+def auth(make_token):
+    """auth("learner", sub=...) -> headers with a bearer token."""
+
+    def headers(*scopes: str, **kwargs) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_token(*scopes, **kwargs)}"}
+
+    return headers

@@ -1,0 +1,34 @@
+"""Named dependencies: `Learner`, `Author`, `StatsReader`, `Admin` (the token's scope decides)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.auth.tokens import Identity
+from app.errors import Forbidden, Unauthorized
+
+
+def get_identity(request: Request) -> Identity:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("missing 'Authorization: Bearer <token>' header", code="missing_token")
+    return request.app.state.verifier.verify(token.strip())
+
+
+def require_scope(scope: str):
+    def dependency(identity: Annotated[Identity, Depends(get_identity)]) -> Identity:
+        if scope not in identity.scopes:
+            raise Forbidden(f"this needs the '{scope}' scope", code="insufficient_scope")
+        return identity
+
+    dependency.__name__ = f"require_{scope}"
+    return dependency
+
+
+Learner = Annotated[Identity, Depends(require_scope("learner"))]
+Author = Annotated[Identity, Depends(require_scope("author"))]
+StatsReader = Annotated[Identity, Depends(require_scope("stats"))]
+Admin = Annotated[Identity, Depends(require_scope("admin"))]

@@ -1,0 +1,165 @@
+"""Verification of identity-provider JWTs (python-jose) with per-key algorithm allow-lists.
+
+An algorithm is never taken from the token alone: each configured key carries the one algorithm it
+may be used with (RS256 for RSA keys, ES256 for P-256 keys, HS256 only for the development secret),
+which rules out `alg: none` and the HS256-with-a-public-key confusion (CVE-2024-33663).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jose import jwt
+from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
+
+from app.config import Settings
+from app.errors import Unauthorized
+from app.localities.official import is_commune
+
+SCOPES = ("learner", "author", "stats", "admin")
+MAX_SUB_LENGTH = 255
+PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class VerificationKey:
+    kid: str | None
+    algorithm: str  # the only algorithm this key is accepted with
+    key: object  # PEM text or JWK dict, as python-jose takes it
+
+
+@dataclass(frozen=True)
+class Identity:
+    issuer: str
+    subject: str
+    scopes: frozenset[str]
+    locality: str | None
+    learner_key: str
+
+
+def learner_key(pepper: bytes, issuer: str, subject: str) -> str:
+    """The only stored identity: HMAC-SHA256(pepper, iss + "\\n" + sub), hex."""
+    return hmac.new(pepper, f"{issuer}\n{subject}".encode(), hashlib.sha256).hexdigest()
+
+
+def _algorithm_for_pem(pem: str) -> str:
+    public = serialization.load_pem_public_key(pem.encode())
+    if isinstance(public, rsa.RSAPublicKey):
+        return "RS256"
+    if isinstance(public, ec.EllipticCurvePublicKey) and isinstance(public.curve, ec.SECP256R1):
+        return "ES256"
+    raise ValueError("only RSA and EC P-256 public keys are supported")
+
+
+def load_public_keys(settings: Settings) -> list[VerificationKey]:
+    """Keys from JWT_PUBLIC_KEYS_FILE (PEM blocks) and JWT_JWKS_FILE (a JWKS document)."""
+    keys: list[VerificationKey] = []
+    if settings.jwt_public_keys_file:
+        for pem in PEM_BLOCK.findall(Path(settings.jwt_public_keys_file).read_text()):
+            keys.append(VerificationKey(kid=None, algorithm=_algorithm_for_pem(pem), key=pem))
+        if not keys:
+            raise ValueError(f"no PEM public key in {settings.jwt_public_keys_file}")
+    if settings.jwt_jwks_file:
+        for jwk in json.loads(Path(settings.jwt_jwks_file).read_text()).get("keys", []):
+            algorithm = {"RSA": "RS256", "EC": "ES256"}.get(jwk.get("kty"))
+            if algorithm is None or jwk.get("alg", algorithm) != algorithm or jwk.get("use", "sig") != "sig":
+                continue  # not a signing key we accept
+            keys.append(VerificationKey(kid=jwk.get("kid"), algorithm=algorithm, key={**jwk, "alg": algorithm}))
+    return keys
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.public_keys = load_public_keys(settings)
+        secret = settings.hs256_secret()
+        self.hs256 = VerificationKey(kid=None, algorithm="HS256", key=secret) if secret else None
+        self.pepper = settings.pepper_bytes()
+
+    def _candidates(self, header: dict) -> list[VerificationKey]:
+        algorithm, kid = header.get("alg"), header.get("kid")
+        if algorithm == "HS256":
+            if self.hs256 is None:
+                raise Unauthorized("HS256 tokens are accepted only in development", code="invalid_token")
+            return [self.hs256]
+        if algorithm not in ("RS256", "ES256"):
+            raise Unauthorized(f"token algorithm {algorithm!r} is not allowed", code="invalid_token")
+        keys = [k for k in self.public_keys if k.algorithm == algorithm]
+        if kid is not None:
+            keys = [k for k in keys if k.kid == kid]
+            if not keys:
+                raise Unauthorized("token signed with an unknown key id (kid)", code="invalid_token")
+        else:
+            keys = [k for k in keys if k.kid is None] or keys
+        if not keys:
+            raise Unauthorized(f"no configured key for {algorithm}", code="invalid_token")
+        return keys
+
+    def verify(self, token: str) -> Identity:
+        """Verify signature, exp, nbf, iat, iss, aud and the claims of the token contract."""
+        if len(token) > self.settings.jwt_max_bytes:
+            raise Unauthorized(f"token is larger than {self.settings.jwt_max_bytes} bytes", code="invalid_token")
+        try:
+            header = jwt.get_unverified_header(token)
+        except JOSEError:
+            raise Unauthorized("token is not a well-formed JWT", code="invalid_token") from None
+        claims = None
+        leeway = self.settings.jwt_leeway_seconds
+        for key in self._candidates(header):
+            try:
+                claims = jwt.decode(
+                    token, key.key, algorithms=[key.algorithm], audience=self.settings.jwt_audience,
+                    issuer=self.settings.jwt_issuer,
+                    options={"leeway": leeway, "require_exp": True, "require_iss": True, "require_aud": True,
+                             "require_sub": True},
+                )
+                break
+            except ExpiredSignatureError:
+                raise Unauthorized("token has expired", code="token_expired") from None
+            except JWTClaimsError as exc:
+                raise Unauthorized(f"token claims rejected: {exc}", code="invalid_token") from None
+            except JOSEError:
+                continue
+        if claims is None:
+            raise Unauthorized("token signature is not valid", code="invalid_token")
+        return self._identity(claims, leeway)
+
+    def _identity(self, claims: dict, leeway: int) -> Identity:
+        iat = claims.get("iat")
+        if iat is not None and (not isinstance(iat, int | float) or iat > time.time() + leeway):
+            raise Unauthorized("token is issued in the future (iat)", code="invalid_token")
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject or len(subject) > MAX_SUB_LENGTH:
+            raise Unauthorized("token has no valid 'sub'", code="invalid_token")
+        scope = claims.get("scope", "")
+        scopes = frozenset(scope.split()) & set(SCOPES) if isinstance(scope, str) else frozenset()
+        locality = claims.get("locality")
+        if "learner" in scopes and not is_commune(locality):
+            raise Unauthorized("learner token needs 'locality': an official 5-digit commune code",
+                               code="invalid_token")
+        issuer = claims["iss"]
+        return Identity(issuer=issuer, subject=subject, scopes=scopes,
+                        locality=locality if is_commune(locality) else None,
+                        learner_key=learner_key(self.pepper, issuer, subject))
+
+
+def mint_dev_token(settings: Settings, *, scopes: list[str], subject: str, locality: str | None,
+                   expires_in: int = 3600) -> str:
+    """A development HS256 token (refused in production)."""
+    secret = settings.hs256_secret()
+    if secret is None:
+        raise RuntimeError("development tokens are refused in production mode")
+    now = int(time.time())
+    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": subject, "scope": " ".join(scopes),
+              "iat": min(now, now + expires_in), "exp": now + expires_in}
+    if locality:
+        claims["locality"] = locality
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,52 @@
+"""Learners (pseudonymous keys only) and their progress, keyed by course and lesson slug."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column
+from sqlmodel import Field, SQLModel
+
+from app.db import UtcDateTime
+
+LEARNER_FK = "learner.key"
+
+
+class Learner(SQLModel, table=True):
+    __tablename__ = "learner"
+
+    # HMAC-SHA256(pepper, iss + "\n" + sub), hex: the only identity the service stores.
+    key: str = Field(primary_key=True, max_length=64)
+    commune: str = Field(max_length=5, index=True)  # from the latest token's `locality`
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ProgressEvent(SQLModel, table=True):
+    """Accepted client event ids, so a resent event is recognised and changes nothing."""
+
+    __tablename__ = "progress_event"
+
+    learner_key: str = Field(foreign_key=LEARNER_FK, primary_key=True, max_length=64)
+    event_id: uuid.UUID = Field(primary_key=True)
+    received_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class LessonCompletion(SQLModel, table=True):
+    __tablename__ = "lesson_completion"
+
+    learner_key: str = Field(foreign_key=LEARNER_FK, primary_key=True, max_length=64)
+    course_slug: str = Field(primary_key=True, max_length=64)
+    lesson_slug: str = Field(primary_key=True, max_length=64)
+    completed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))  # the earliest one
+
+
+class Enrolment(SQLModel, table=True):
+    """A learner's state in one course: started, and (once) completed."""
+
+    __tablename__ = "enrolment"
+
+    learner_key: str = Field(foreign_key=LEARNER_FK, primary_key=True, max_length=64)
+    course_slug: str = Field(primary_key=True, max_length=64, index=True)
+    started_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    completed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

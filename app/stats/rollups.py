@@ -1,0 +1,110 @@
+"""Rollup counters: a learner's contribution (pure), and applying a difference of contributions.
+
+Every change that can move the statistics (progress, completion, rating, a move to another commune,
+erasure) is applied as `contribution(after) - contribution(before)` for the one learner concerned,
+in the same transaction. `stats rebuild` sums the contributions of all learners, so the rollups and a
+rebuild agree by construction, and a property test checks it.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, select
+
+from app.progress.models import Enrolment
+from app.stats.models import ALL_COURSES, CompletionDaily, CompletionRollup, Rating
+
+# Days are counted in Vietnam's time (UTC+7, no daylight saving).
+VIETNAM = timezone(timedelta(hours=7), "ICT")
+
+# Keys of a contribution Counter:
+#   ("rollup", course, commune, field)   field in learners, completed, ratings, stars
+#   ("daily", course, commune, day)      completions on that day
+Key = tuple
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(VIETNAM).date()
+
+
+def contribution(commune: str, enrolments: Iterable[tuple[str, datetime | None]],
+                 ratings: Iterable[tuple[str, int]]) -> Counter:
+    """What one learner adds to the rollups: per course and for all courses ('*', counted once)."""
+    counts: Counter = Counter()
+    enrolments = list(enrolments)
+    completions = [completed_at for _, completed_at in enrolments if completed_at is not None]
+    for course, completed_at in enrolments:
+        counts["rollup", course, commune, "learners"] += 1
+        if completed_at is not None:
+            counts["rollup", course, commune, "completed"] += 1
+            counts["daily", course, commune, local_day(completed_at)] += 1
+    if enrolments:
+        counts["rollup", ALL_COURSES, commune, "learners"] += 1
+    if completions:
+        counts["rollup", ALL_COURSES, commune, "completed"] += 1
+        counts["daily", ALL_COURSES, commune, local_day(min(completions))] += 1
+    for course, stars in ratings:
+        for target in (course, ALL_COURSES):
+            counts["rollup", target, commune, "ratings"] += 1
+            counts["rollup", target, commune, "stars"] += stars
+    return counts
+
+
+def learner_contribution(session: Session, *, learner_key: str, commune: str) -> Counter:
+    """The learner's current contribution, read from their own rows."""
+    enrolments = session.exec(
+        select(Enrolment.course_slug, Enrolment.completed_at).where(Enrolment.learner_key == learner_key)
+    ).all()
+    ratings = session.exec(select(Rating.course_slug, Rating.stars).where(Rating.learner_key == learner_key)).all()
+    return contribution(commune, enrolments, ratings)
+
+
+def difference(after: Counter, before: Counter) -> Counter:
+    """after - before, keeping negative values (Counter subtraction would drop them)."""
+    delta: Counter = Counter()
+    for key in set(after) | set(before):
+        change = after.get(key, 0) - before.get(key, 0)
+        if change:
+            delta[key] = change
+    return delta
+
+
+def _insert(session: Session, table: Table):
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def apply(session: Session, delta: Counter, *, shards: int) -> None:
+    """Add delta to the counters, on one randomly chosen shard row per counter row."""
+    rollups: dict[tuple[str, str], Counter] = {}
+    daily: dict[tuple[str, str, date], int] = {}
+    for key, change in delta.items():
+        if not change:
+            continue
+        if key[0] == "rollup":
+            rollups.setdefault((key[1], key[2]), Counter())[key[3]] += change
+        else:
+            daily[key[1], key[2], key[3]] = daily.get((key[1], key[2], key[3]), 0) + change
+    rollup_table = CompletionRollup.__table__
+    for (course, commune), fields in sorted(rollups.items()):
+        values = {name: fields.get(name, 0) for name in ("learners", "completed", "ratings", "stars")}
+        stmt = _insert(session, rollup_table).values(
+            course_slug=course, commune=commune, shard=random.randrange(shards), **values)  # noqa: S311
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["course_slug", "commune", "shard"],
+            set_={name: rollup_table.c[name] + stmt.excluded[name] for name in values},
+        ))
+    daily_table = CompletionDaily.__table__
+    for (course, commune, day), change in sorted(daily.items()):
+        stmt = _insert(session, daily_table).values(
+            course_slug=course, commune=commune, day=day, shard=random.randrange(shards), completed=change)  # noqa: S311
+        session.execute(stmt.on_conflict_do_update(
+            index_elements=["course_slug", "commune", "day", "shard"],
+            set_={"completed": daily_table.c.completed + stmt.excluded.completed},
+        ))
