@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -38,3 +41,14 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lear
         session.add(learner)
         session.flush()
     return learner
+
+
+@contextmanager
+def changing(session: Session, *, identity: Identity, shards: int) -> Iterator[Learner]:
+    """Lock the learner, let the caller change their rows, then move the rollups by the difference."""
+    learner = ensure_learner(session, identity=identity, shards=shards)
+    before = rollups.learner_contribution(session, learner_key=learner.key, commune=learner.commune)
+    yield learner
+    session.flush()
+    after = rollups.learner_contribution(session, learner_key=learner.key, commune=learner.commune)
+    rollups.apply(session, rollups.difference(after, before), shards=shards)

@@ -1,0 +1,106 @@
+"""Offline-safe progress: idempotent batches, furthest state, sequential rule, resume point."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from app.progress.models import Enrolment, LessonCompletion
+
+URL = "/api/v1/progress/events"
+T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def event(lesson, course="an-toan", at=T0, id=None, type="lesson_completed"):
+    return {"id": str(id or uuid.uuid4()), "type": type, "course": course, "lesson": lesson, "at": at.isoformat()}
+
+
+def progress(client, headers, course="an-toan"):
+    courses = client.get("/api/v1/me/progress", headers=headers).json()["courses"]
+    return next(c for c in courses if c["course"] == course)
+
+
+def test_batch_resent_three_times_leaves_the_same_state(client, content, auth, session):
+    headers = auth("learner")
+    batch = {"events": [event("mat-khau-manh", at=T0), event("xac-thuc-hai-lop", at=T0 + timedelta(minutes=5))]}
+    first = client.post(URL, json=batch, headers=headers).json()
+    assert first == {"accepted": 2, "duplicates": 0, "rejected": []}
+    state = session.exec(select(LessonCompletion).order_by(LessonCompletion.lesson_slug)).all()
+    for _ in range(3):
+        assert client.post(URL, json=batch, headers=headers).json() == {"accepted": 0, "duplicates": 2, "rejected": []}
+    assert session.exec(select(LessonCompletion).order_by(LessonCompletion.lesson_slug)).all() == state
+    mine = progress(client, headers)
+    assert (mine["lessons_done"], mine["lessons_total"], mine["next_lesson"]) == (2, 3, "nhan-biet-lua-dao")
+
+
+def test_out_of_order_batch_is_sorted_by_time_and_unknowns_are_rejected(client, content, auth):
+    headers = auth("learner")
+    later, earlier, bad_course, bad_lesson, bad_type = (uuid.uuid4() for _ in range(5))
+    batch = {"events": [
+        event("xac-thuc-hai-lop", at=T0 + timedelta(hours=1), id=later),
+        event("mat-khau-manh", at=T0, id=earlier),
+        event("x", course="nope", id=bad_course),
+        event("nope", id=bad_lesson),
+        event("mat-khau-manh", id=bad_type, type="video_watched"),
+    ]}
+    body = client.post(URL, json=batch, headers=headers).json()
+    assert body["accepted"] == 2 and body["duplicates"] == 0
+    assert {(r["id"], r["reason"]) for r in body["rejected"]} == {
+        (str(bad_course), "unknown_course"), (str(bad_lesson), "unknown_lesson"), (str(bad_type), "unsupported_type")}
+
+
+def test_sequential_rule_rejects_locked_lessons_and_allows_them_later(client, content, auth):
+    headers = auth("learner")
+    locked_id = uuid.uuid4()
+    body = client.post(URL, json={"events": [event("nhan-biet-lua-dao", id=locked_id)]}, headers=headers).json()
+    assert body["rejected"] == [{"id": str(locked_id), "reason": "locked"}]
+    client.post(URL, json={"events": [event("mat-khau-manh"), event("xac-thuc-hai-lop", at=T0 + timedelta(1))]},
+                headers=headers)
+    resent = client.post(URL, json={"events": [event("nhan-biet-lua-dao", id=locked_id, at=T0 + timedelta(2))]},
+                         headers=headers).json()
+    assert resent == {"accepted": 1, "duplicates": 0, "rejected": []}  # a rejected event may be sent again
+
+
+def test_non_sequential_course_accepts_any_order(client, content, auth):
+    body = client.post(URL, json={"events": [event("bai-hai", course="tu-chon")]}, headers=auth("learner")).json()
+    assert body["accepted"] == 1
+
+
+def test_first_completion_time_stays_and_completion_never_goes_back(client, content, auth, session):
+    headers = auth("learner")
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0 + timedelta(days=2))]}, headers=headers)
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0)]}, headers=headers)
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0 + timedelta(days=5))]},
+                headers=headers)
+    row = session.exec(select(LessonCompletion)).one()
+    assert row.completed_at == T0
+    assert session.exec(select(Enrolment)).one().started_at == T0
+
+
+def test_future_times_are_clamped_to_now(client, content, auth, session):
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=datetime(2099, 1, 1, tzinfo=UTC))]},
+                headers=auth("learner"))
+    assert session.exec(select(LessonCompletion)).one().completed_at <= datetime.now(UTC)
+
+
+def test_invalid_body_is_422_and_stores_nothing(client, content, auth, session):
+    headers = auth("learner")
+    for body in [{"events": [event("mat-khau-manh"), {"id": "nope"}]}, {"events": "x"}, {}, [],
+                 {"events": [{**event("mat-khau-manh"), "at": "yesterday"}]}]:
+        response = client.post(URL, json=body, headers=headers)
+        assert response.status_code == 422, body
+    assert session.exec(select(LessonCompletion)).all() == []
+
+
+def test_batch_size_limit(client, content, auth, settings):
+    events = [event("bai-mot", course="tu-chon") for _ in range(settings.max_events_per_batch + 1)]
+    response = client.post(URL, json={"events": events}, headers=auth("learner"))
+    assert response.status_code == 413 and response.json()["error"]["code"] == "batch_too_large"
+
+
+def test_progress_is_kept_per_learner(client, content, auth):
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon")]}, headers=auth("learner", sub="a"))
+    assert progress(client, auth("learner", sub="b"), "tu-chon")["lessons_done"] == 0
+    assert progress(client, auth("learner", sub="a"), "tu-chon")["lessons_done"] == 1
