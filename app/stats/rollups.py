@@ -80,8 +80,22 @@ def _insert(session: Session, table: Table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def _transaction_shard(session: Session, shards: int) -> int:
+    """One random shard per transaction: concurrent transactions spread over the shard rows, while
+    several applies in one transaction reuse the rows they already hold (locks taken in one order,
+    so two transactions cannot deadlock on them)."""
+    root = id(session.get_transaction())  # an id reused by a later transaction only repeats a shard
+    remembered = session.info.get("rollup_shard")
+    if remembered is not None and remembered[0] == root and remembered[1] < shards:
+        return remembered[1]
+    shard = random.randrange(shards)  # noqa: S311 - spreading load, not security
+    session.info["rollup_shard"] = (root, shard)
+    return shard
+
+
 def apply(session: Session, delta: Counter, *, shards: int) -> None:
-    """Add delta to the counters, on one randomly chosen shard row per counter row."""
+    """Add delta to the counters, on this transaction's shard row of each counter row."""
+    shard = _transaction_shard(session, shards)
     rollups: dict[tuple[str, str], Counter] = {}
     daily: dict[tuple[str, str, date], int] = {}
     for key, change in delta.items():
@@ -95,7 +109,7 @@ def apply(session: Session, delta: Counter, *, shards: int) -> None:
     for (course, commune), fields in sorted(rollups.items()):
         values = {name: fields.get(name, 0) for name in ("learners", "completed", "ratings", "stars")}
         stmt = _insert(session, rollup_table).values(
-            course_slug=course, commune=commune, shard=random.randrange(shards), **values)  # noqa: S311
+            course_slug=course, commune=commune, shard=shard, **values)
         session.execute(stmt.on_conflict_do_update(
             index_elements=["course_slug", "commune", "shard"],
             set_={name: rollup_table.c[name] + stmt.excluded[name] for name in values},
@@ -103,7 +117,7 @@ def apply(session: Session, delta: Counter, *, shards: int) -> None:
     daily_table = CompletionDaily.__table__
     for (course, commune, day), change in sorted(daily.items()):
         stmt = _insert(session, daily_table).values(
-            course_slug=course, commune=commune, day=day, shard=random.randrange(shards), completed=change)  # noqa: S311
+            course_slug=course, commune=commune, day=day, shard=shard, completed=change)
         session.execute(stmt.on_conflict_do_update(
             index_elements=["course_slug", "commune", "day", "shard"],
             set_={"completed": daily_table.c.completed + stmt.excluded.completed},
