@@ -93,6 +93,27 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def cmd_stats_rebuild(args) -> int:
+    from sqlmodel import Session
+
+    from app.stats.rebuild import rebuild
+
+    with Session(_engine()) as session:
+        found = rebuild(session, write=not args.check)
+    for difference in found[:100]:
+        print(difference)
+    if len(found) > 100:
+        print(f"... and {len(found) - 100} more")
+    if not found:
+        print("rollups agree with a rebuild from raw progress")
+        return 0
+    if args.check:
+        print(f"{len(found)} difference(s); run without --check to rewrite the rollups", file=sys.stderr)
+        return 1
+    print(f"{len(found)} difference(s) found; rollups rewritten from raw progress")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Bình dân học vụ số course service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-import", action="store_true", help="do not import CONTENT_DIR at start")
     serve.set_defaults(func=cmd_serve)
+
+    stats = commands.add_parser("stats", help="statistics maintenance").add_subparsers(dest="action", required=True)
+    stats_rebuild = stats.add_parser("rebuild", help="recompute every rollup from raw progress; report differences")
+    stats_rebuild.add_argument("--check", action="store_true", help="only report; exit 1 if any difference")
+    stats_rebuild.set_defaults(func=cmd_stats_rebuild)
     return parser
 
 

@@ -95,7 +95,11 @@ def _transaction_shard(session: Session, shards: int) -> int:
 
 def apply(session: Session, delta: Counter, *, shards: int) -> None:
     """Add delta to the counters, on this transaction's shard row of each counter row."""
-    shard = _transaction_shard(session, shards)
+    write_rows(session, delta, shard=_transaction_shard(session, shards))
+
+
+def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
+    """Add delta to the counter rows of one shard (upserts, in a fixed order)."""
     rollups: dict[tuple[str, str], Counter] = {}
     daily: dict[tuple[str, str, date], int] = {}
     for key, change in delta.items():
