@@ -52,6 +52,18 @@ def database_url(tmp_path_factory) -> Iterator[str]:
         yield configured or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+@pytest.fixture
+def fresh_database_url(tmp_path) -> Iterator[str]:
+    """An empty database of the configured kind, for tests that run real processes against it."""
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured and configured.startswith("postgresql"):
+        url, drop = _fresh_postgres(configured)
+        yield url
+        drop()
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+
+
 @pytest.fixture(scope="session")
 def engine(database_url):
     engine = make_engine(database_url)
