@@ -1,0 +1,112 @@
+"""PUT /admin/targets (adult population, CSV) and PUT /courses/{course}/rating (satisfaction)."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from app.stats.models import ALL_COURSES, CompletionRollup, Rating
+from app.stats.targets import parse_targets
+
+TARGETS = "/api/v1/admin/targets"
+URL = "/api/v1/stats/completion"
+CSV = {"Content-Type": "text/csv"}
+
+
+def _put(client, auth, text: str | bytes, **headers):
+    return client.put(TARGETS, content=text, headers={**auth("admin"), **CSV, **headers})
+
+
+def test_targets_give_coverage_and_provinces_default_to_their_communes(client, auth, content, seed):
+    seed("00691", started=10, completed=6)
+    response = _put(client, auth, "\ufeffcode,adults\r\n00691,300\r\n00694,100\r\n01,8000000\r\n")
+    assert response.status_code == 200, response.text
+    assert response.json() == {"updated": 3, "provinces": 1, "communes": 2}
+    rows = {r["code"]: r for r in client.get(URL, headers=auth("stats")).json()["rows"]}
+    assert rows["08"]["target"] == 400 and rows["08"]["coverage_rate"] == 0.015
+    assert rows["01"]["target"] == 8_000_000 and rows["01"]["coverage_rate"] == 0.0
+    assert rows["79"]["target"] is None and rows["79"]["coverage_rate"] is None
+    communes = {r["code"]: r for r in client.get(URL, params={"province": "08"}, headers=auth("stats")).json()["rows"]}
+    assert communes["00691"]["target"] == 300 and communes["00691"]["coverage_rate"] == 0.02
+    assert _put(client, auth, "code,adults\n00691,600\n").status_code == 200  # an upsert
+    rows = {r["code"]: r for r in client.get(URL, headers=auth("stats")).json()["rows"]}
+    assert rows["08"]["target"] == 700
+
+
+def test_bad_targets_are_refused_with_every_line(client, auth, content):
+    text = "code,adults\n00691,300\n99999,5\n70,10\n01,-4\n79,12.5\n00691,1\n04\n"
+    response = _put(client, auth, text)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_csv"
+    lines = [(d["line"], d["message"]) for d in error["details"]]
+    assert [line for line, _ in lines] == [3, 4, 5, 6, 7, 8]
+    assert "not an official commune" in lines[0][1]
+    assert "leading zeros" in lines[1][1]
+    assert "negative" in lines[2][1] and "whole number" in lines[3][1]
+    assert "already given on line 2" in lines[4][1] and "2 fields" in lines[5][1]
+    rows = {r["code"]: r for r in client.get(URL, headers=auth("stats")).json()["rows"]}
+    assert rows["08"]["target"] is None  # nothing saved
+
+
+def test_targets_header_encoding_type_and_scope(client, auth, content):
+    wrong_header = _put(client, auth, "ma,nguoi_lon\n01,5\n")
+    assert wrong_header.status_code == 422 and wrong_header.json()["error"]["details"][0]["line"] == 1
+    assert _put(client, auth, "").status_code == 422
+    assert _put(client, auth, "code,adults\n").status_code == 422
+    assert _put(client, auth, "code,adults\n01,5\n".encode("utf-16")).status_code == 422
+    assert _put(client, auth, '{"01": 5}', **{"Content-Type": "application/json"}).status_code == 415
+    assert client.put(TARGETS, content="code,adults\n01,5\n", headers={**auth("stats"), **CSV}).status_code == 403
+
+
+def test_excel_semicolon_csv_is_understood():
+    assert parse_targets("code;adults\r\n01;5\r\n") == ({"01": 5}, [])
+
+
+def _rate(client, auth, sub: str, stars, course: str = "an-toan", locality: str = "00691"):
+    return client.put(f"/api/v1/courses/{course}/rating", json={"stars": stars},
+                      headers=auth("learner", sub=sub, locality=locality))
+
+
+def _rollup(session, course: str) -> tuple[int, int]:
+    rows = session.exec(select(CompletionRollup).where(CompletionRollup.course_slug == course)).all()
+    return sum(r.ratings for r in rows), sum(r.stars for r in rows)
+
+
+def test_one_rating_per_learner_and_course_that_can_change(client, auth, content, session):
+    first = _rate(client, auth, "a", 2)
+    assert first.status_code == 200 and first.json()["stars"] == 2
+    assert _rate(client, auth, "a", 5).status_code == 200
+    assert len(session.exec(select(Rating)).all()) == 1
+    assert _rollup(session, "an-toan") == (1, 5) and _rollup(session, ALL_COURSES) == (1, 5)
+    assert _rate(client, auth, "a", 4, course="tu-chon").status_code == 200
+    assert _rollup(session, ALL_COURSES) == (2, 9)
+
+
+def test_satisfaction_is_published_from_k_ratings(client, auth, content):
+    for sub, stars in (("a", 5), ("b", 4)):
+        _rate(client, auth, sub, stars)
+    rows = {r["code"]: r for r in client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()["rows"]}
+    assert rows["08"]["satisfaction"] is None  # 2 ratings < k = 3
+    _rate(client, auth, "c", 3)
+    body = client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()
+    assert {r["code"]: r for r in body["rows"]}["08"]["satisfaction"] == 4.0
+    assert body["total"]["satisfaction"] == 4.0
+
+
+def test_moving_commune_moves_the_rating(client, auth, content, session):
+    _rate(client, auth, "a", 5, locality="00691")
+    _rate(client, auth, "a", 5, locality="00070")
+    rows = session.exec(select(CompletionRollup).where(CompletionRollup.course_slug == "an-toan")).all()
+    by_commune = {}
+    for row in rows:
+        by_commune[row.commune] = by_commune.get(row.commune, 0) + row.ratings
+    assert by_commune == {"00691": 0, "00070": 1}
+
+
+def test_bad_ratings_are_clear_errors(client, auth, content):
+    for stars in (0, 6, "4", 4.5, None):
+        response = _rate(client, auth, "a", stars)
+        assert response.status_code == 422, stars
+        assert response.json()["error"]["code"] == "invalid_request"
+    assert _rate(client, auth, "a", 3, course="nope").status_code == 404
+    assert client.put("/api/v1/courses/an-toan/rating", json={"stars": 3}, headers=auth("stats")).status_code == 403
