@@ -23,7 +23,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf $(VENV) *.db *.db-wal *.db-shm
