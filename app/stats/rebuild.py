@@ -60,7 +60,7 @@ def rebuilt_rollups(session: Session) -> Counter:
                 own_ratings = next_ratings[1]
             next_ratings = next(ratings, None)
         total.update(rollups.contribution(commune, own_enrolments, own_ratings))
-    return +total
+    return _nonzero(total)
 
 
 def current_rollups(session: Session) -> Counter:
@@ -76,7 +76,12 @@ def current_rollups(session: Session) -> Counter:
     for course, commune, day, value in session.exec(
             select(d.course_slug, d.commune, d.day, func.sum(d.completed)).group_by(d.course_slug, d.commune, d.day)):
         current["daily", course, commune, day] += int(value or 0)
-    return +current
+    return _nonzero(current)
+
+
+def _nonzero(counts: Counter) -> Counter:
+    """Zero counters left out (an erased commune leaves zero rows); negative ones kept, they are bugs."""
+    return Counter({key: value for key, value in counts.items() if value})
 
 
 def differences(current: Counter, rebuilt: Counter) -> list[Difference]:

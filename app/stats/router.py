@@ -136,6 +136,7 @@ async def put_targets(request: Request, session: SessionDep, _admin: Admin) -> T
         raise Unprocessable(f"{len(problems)} problem(s) in the CSV; nothing was saved", code="invalid_csv",
                             details=[{"line": p.line, "message": p.message} for p in problems])
     service.save_targets(session, targets=targets)
+    session.commit()
     provinces = sum(1 for code in targets if len(code) == 2)
     return TargetsOut(updated=len(targets), provinces=provinces, communes=len(targets) - provinces)
 
@@ -147,4 +148,5 @@ def put_rating(course: str, body: RatingIn, request: Request, session: SessionDe
     slug = catalogue.course(course).slug
     rated_at = service.rate_course(session, identity=identity, course_slug=slug, stars=body.stars,
                                    shards=request.app.state.settings.rollup_shards)
+    session.commit()
     return RatingOut(course=slug, stars=body.stars, rated_at=rated_at)

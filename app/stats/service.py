@@ -200,18 +200,18 @@ def _insert(session: Session, table):
 
 
 def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
-    """Upsert adults per locality (codes already validated)."""
+    """Upsert adults per locality (codes already validated), in the caller's transaction."""
     now = utcnow()
     table = LocalityTarget.__table__
     for code, adults in sorted(targets.items()):
         stmt = _insert(session, table).values(code=code, adults=adults, updated_at=now)
         session.execute(stmt.on_conflict_do_update(
             index_elements=["code"], set_={"adults": stmt.excluded.adults, "updated_at": stmt.excluded.updated_at}))
-    session.commit()
 
 
 def rate_course(session: Session, *, identity: Identity, course_slug: str, stars: int, shards: int) -> datetime:
-    """Set the learner's rating of a course (one per learner and course); the rollups move by the difference."""
+    """Set the learner's rating of a course (one per learner and course); the rollups move by the difference,
+    in the caller's transaction."""
     now = utcnow()
     with learners.changing(session, identity=identity, shards=shards) as learner:
         rating = session.get(Rating, (learner.key, course_slug))
@@ -220,6 +220,5 @@ def rate_course(session: Session, *, identity: Identity, course_slug: str, stars
         else:
             rating.stars, rating.rated_at = stars, now
         session.add(rating)
-    session.commit()
     return now
 
