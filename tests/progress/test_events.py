@@ -104,3 +104,15 @@ def test_progress_is_kept_per_learner(client, content, auth):
     client.post(URL, json={"events": [event("bai-mot", course="tu-chon")]}, headers=auth("learner", sub="a"))
     assert progress(client, auth("learner", sub="b"), "tu-chon")["lessons_done"] == 0
     assert progress(client, auth("learner", sub="a"), "tu-chon")["lessons_done"] == 1
+
+
+def test_the_commune_is_the_one_in_the_latest_token(client, content, auth, session):
+    from app.progress.models import Learner
+
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon")]}, headers=auth("learner", sub="mover"))
+    assert session.exec(select(Learner)).one().commune == "00070"
+    client.post(URL, json={"events": [event("bai-hai", course="tu-chon")]},
+                headers=auth("learner", sub="mover", locality="25747"))
+    session.expire_all()
+    learner = session.exec(select(Learner)).one()
+    assert learner.commune == "25747"
