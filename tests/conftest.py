@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -41,27 +42,35 @@ def _fresh_postgres(admin_url: str) -> tuple[str, callable]:
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
+@contextmanager
+def _empty_database(sqlite_file: Path) -> Iterator[str]:
+    """A fresh database on the TEST_DATABASE_URL PostgreSQL server, or else a new SQLite file."""
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured and configured.startswith("postgresql"):
         url, drop = _fresh_postgres(configured)
-        yield url
-        drop()
+        try:
+            yield url
+        finally:
+            drop()
     else:
-        yield configured or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        yield f"sqlite:///{sqlite_file}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> Iterator[str]:
+    configured = os.environ.get("TEST_DATABASE_URL")
+    if configured and configured.startswith("sqlite"):
+        yield configured
+        return
+    with _empty_database(tmp_path_factory.mktemp("db") / "test.db") as url:
+        yield url
 
 
 @pytest.fixture
 def fresh_database_url(tmp_path) -> Iterator[str]:
     """An empty database of the configured kind, for tests that run real processes against it."""
-    configured = os.environ.get("TEST_DATABASE_URL")
-    if configured and configured.startswith("postgresql"):
-        url, drop = _fresh_postgres(configured)
+    with _empty_database(tmp_path / "fresh.db") as url:
         yield url
-        drop()
-    else:
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from prometheus_client import Counter, Histogram
@@ -45,8 +46,6 @@ class BodyLimitMiddleware:
         return f"request body is larger than the limit of {self.max_bytes} bytes"
 
     async def _refuse(self, send) -> None:
-        import json
-
         body = json.dumps(error_body("payload_too_large", self._message())).encode()
         await send({"type": "http.response.start", "status": 413,
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
