@@ -162,17 +162,20 @@ def record_events(session: Session, *, learner: Learner, catalogue: Catalogue, e
     plan = plan_batch(events, seen=seen, catalogue=catalogue,
                       done={slug: set(s.lessons) for slug, s in states.items()}, now=now)
     touched: dict[str, datetime] = {}
+    earliest: dict[tuple[str, str], datetime] = {}
     for event, at in plan.accepted:
         session.add(ProgressEvent(learner_key=learner.key, event_id=event.id, received_at=now))
-        completion = session.get(LessonCompletion, (learner.key, event.course, event.lesson))
-        if completion is None:
-            completion = LessonCompletion(learner_key=learner.key, course_slug=event.course,
-                                          lesson_slug=event.lesson, completed_at=at)
-        else:
-            completion.completed_at = min(completion.completed_at, at)
-        session.add(completion)
+        key = (event.course, event.lesson)
+        earliest[key] = min(at, earliest.get(key, at))
         touched[event.course] = min(at, touched.get(event.course, at))
-        session.flush()
+    for (course_slug, lesson_slug), at in earliest.items():
+        known = states.get(course_slug, CourseState()).lessons.get(lesson_slug)
+        if known is None:
+            session.add(LessonCompletion(learner_key=learner.key, course_slug=course_slug, lesson_slug=lesson_slug,
+                                         completed_at=at))
+        elif at < known:  # an older offline event: the first completion time is kept
+            session.get(LessonCompletion, (learner.key, course_slug, lesson_slug)).completed_at = at
+    session.flush()
     for course_slug, first_at in sorted(touched.items()):
         enrol(session, learner_key=learner.key, course_slug=course_slug, at=first_at)
         settle(session, learner_key=learner.key, course=catalogue.course(course_slug), signer=signer,
