@@ -71,8 +71,11 @@ def cmd_token(args) -> int:
     if "learner" in scopes and not is_commune(args.locality):
         print("a learner token needs --locality with an official 5-digit commune code, e.g. 00070", file=sys.stderr)
         return 2
-    print(mint_dev_token(get_settings(), scopes=scopes, subject=args.sub, locality=args.locality,
-                         expires_in=args.expires_in))
+    print(
+        mint_dev_token(
+            get_settings(), scopes=scopes, subject=args.sub, locality=args.locality, expires_in=args.expires_in
+        )
+    )
     return 0
 
 
@@ -88,8 +91,9 @@ def cmd_serve(args) -> int:
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts its own requests; /metrics adds them up from this directory.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bdhvs-metrics-")
-    uvicorn.run("app.asgi:app", host=args.host, port=args.port, workers=args.workers,
-                proxy_headers=True, log_level="info")
+    uvicorn.run(
+        "app.asgi:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True, log_level="info"
+    )
     return 0
 
 
@@ -119,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     content = commands.add_parser("content", help="validate or import Markdown content").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     validate = content.add_parser("validate", help="print every problem as file:line: message")
     validate.add_argument("dir", nargs="?")
     validate.set_defaults(func=cmd_validate)

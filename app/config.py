@@ -104,9 +104,7 @@ class Settings(BaseSettings):
 
 def _new_dev_secrets() -> dict[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return {
         "warning": "DEVELOPMENT ONLY. Refused when APP_ENV=production. Never commit this file.",
         "jwt_hs256_secret": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),

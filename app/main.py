@@ -37,15 +37,24 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.verifier = TokenVerifier(settings)
     app.state.signer = CertificateSigner(settings)
 
-    routers = (catalogue_router, localities_router, quizzes_router, progress_router, certificates_router,
-               stats_router, well_known, ops_router)
+    routers = (
+        catalogue_router,
+        localities_router,
+        quizzes_router,
+        progress_router,
+        certificates_router,
+        stats_router,
+        well_known,
+        ops_router,
+    )
     for router in routers:
         app.include_router(router)
 
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"],
-                       expose_headers=["ETag"])
+    app.add_middleware(
+        CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag"]
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)
     return app

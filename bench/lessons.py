@@ -52,26 +52,35 @@ def main() -> None:
         import_content(session, ROOT / "content")
     results = {}
     for name, refresh in (("snapshot (refresh every 2 s)", 2.0), ("baseline (database check per request)", 0.0)):
-        settings = Settings(database_url=url, catalogue_refresh_seconds=refresh,
-                            dev_secrets_file=workdir / "secrets.json")
+        settings = Settings(
+            database_url=url, catalogue_refresh_seconds=refresh, dev_secrets_file=workdir / "secrets.json"
+        )
         with TestClient(create_app(settings, engine=engine)) as client:
             outline = client.get("/api/v1/courses/ky-nang-so-co-ban").json()["outline"]
-            paths = [f"/api/v1/courses/ky-nang-so-co-ban/lessons/{lesson['slug']}"
-                     for module in outline for lesson in module["lessons"]]
+            paths = [
+                f"/api/v1/courses/ky-nang-so-co-ban/lessons/{lesson['slug']}"
+                for module in outline
+                for lesson in module["lessons"]
+            ]
             measure(client, paths, 200)  # warm up
             results[name] = measure(client, paths, args.requests)
     for name, timings in results.items():
-        print(f"{name:40} median {statistics.median(timings) * 1e6:8.0f} µs   "
-              f"p95 {sorted(timings)[int(len(timings) * 0.95)] * 1e6:8.0f} µs")
+        print(
+            f"{name:40} median {statistics.median(timings) * 1e6:8.0f} µs   "
+            f"p95 {sorted(timings)[int(len(timings) * 0.95)] * 1e6:8.0f} µs"
+        )
     snapshot, baseline = (statistics.median(t) for t in results.values())
     print(f"ratio baseline/snapshot (median): {baseline / snapshot:.2f}x")
 
-    with TestClient(create_app(Settings(database_url=url, dev_secrets_file=workdir / "secrets.json"),
-                               engine=engine)) as client:
+    with TestClient(
+        create_app(Settings(database_url=url, dev_secrets_file=workdir / "secrets.json"), engine=engine)
+    ) as client:
         sizes = [len(client.get(p).content) for p in paths]
         zipped = [len(gzip.compress(client.get(p).content)) for p in paths]
-    print(f"lesson payloads: {len(sizes)} lessons, median {statistics.median(sizes):.0f} B raw, "
-          f"{statistics.median(zipped):.0f} B gzip (served gzip-compressed when the client accepts it)")
+    print(
+        f"lesson payloads: {len(sizes)} lessons, median {statistics.median(sizes):.0f} B raw, "
+        f"{statistics.median(zipped):.0f} B gzip (served gzip-compressed when the client accepts it)"
+    )
 
 
 if __name__ == "__main__":

@@ -71,19 +71,27 @@ def run(engine, *, shards: int, threads: int, per_thread: int, hold_ms: float) -
         thread.join()
     elapsed = time.perf_counter() - began
     with engine.connect() as conn:
-        counted = conn.execute(text(
-            "SELECT sum(completed) FROM completion_rollup WHERE course_slug = :c AND commune = :m"),
-            {"c": COURSE, "m": COMMUNE}).scalar()
+        counted = conn.execute(
+            text("SELECT sum(completed) FROM completion_rollup WHERE course_slug = :c AND commune = :m"),
+            {"c": COURSE, "m": COMMUNE},
+        ).scalar()
     total = threads * per_thread
     assert counted == total, f"lost updates: {counted} != {total}"
     latencies.sort()
-    return {"tps": total / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000, "elapsed": elapsed, "total": total}
+    return {
+        "tps": total / elapsed,
+        "p50": statistics.median(latencies) * 1000,
+        "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "elapsed": elapsed,
+        "total": total,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--url", default=os.environ.get("BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    )
     parser.add_argument("--threads", type=int, default=32)
     parser.add_argument("--transactions", type=int, default=100, help="per thread")
     parser.add_argument("--shards", type=int, default=8)
@@ -103,8 +111,9 @@ def main() -> int:
         for hold in args.hold_ms:
             results = {}
             for shards in (1, args.shards):
-                results[shards] = r = run(engine, shards=shards, threads=args.threads,
-                                          per_thread=args.transactions, hold_ms=hold)
+                results[shards] = r = run(
+                    engine, shards=shards, threads=args.threads, per_thread=args.transactions, hold_ms=hold
+                )
                 print(f"{hold:>8g} {shards:>6} {r['tps']:>9.0f} {r['p50']:>8.1f} {r['p95']:>8.1f}")
             ratio = results[args.shards]["tps"] / results[1]["tps"]
             print(f"{'':>8} {'ratio':>6} {ratio:>8.2f}x  ({args.shards} shards vs 1, throughput)")

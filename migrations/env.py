@@ -33,8 +33,7 @@ def _run(connection) -> None:
 
 
 def run_offline() -> None:
-    context.configure(url=get_settings().database_url, target_metadata=metadata, literal_binds=True,
-                      compare_type=True)
+    context.configure(url=get_settings().database_url, target_metadata=metadata, literal_binds=True, compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -21,14 +21,20 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
 
 
 @pytest.fixture
 def cli_env(fresh_database_url, tmp_path) -> dict:
-    return {**os.environ, "DATABASE_URL": fresh_database_url, "PYTHONPATH": str(ROOT), "APP_ENV": "development",
-            "CONTENT_DIR": str(CONTENT)}
+    return {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "PYTHONPATH": str(ROOT),
+        "APP_ENV": "development",
+        "CONTENT_DIR": str(CONTENT),
+    }
 
 
 def test_validate_prints_file_line_message_and_exit_codes(tmp_path, cli_env):
@@ -58,8 +64,17 @@ def test_import_is_idempotent_and_token_is_minted(tmp_path, cli_env):
 
 
 def test_several_processes_migrate_at_once(tmp_path, cli_env):
-    procs = [subprocess.Popen([sys.executable, "-m", "app", "migrate"], env=cli_env, cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app", "migrate"],
+            env=cli_env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     results = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], results
 
@@ -73,14 +88,22 @@ def _free_port() -> int:
 def test_two_workers_and_a_concurrent_import_never_fail(tmp_path, cli_env):
     """Learners write through two workers while an author imports new versions: no request fails."""
     port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-                              env=cli_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
+        env=cli_env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200 and \
-                        httpx.get(f"{base}/api/v1/courses", timeout=1).json()["courses"]:
+                if (
+                    httpx.get(f"{base}/readyz", timeout=1).status_code == 200
+                    and httpx.get(f"{base}/api/v1/courses", timeout=1).json()["courses"]
+                ):
                     break
             except httpx.HTTPError:
                 pass
@@ -92,22 +115,32 @@ def test_two_workers_and_a_concurrent_import_never_fail(tmp_path, cli_env):
         statuses: list[int] = []
 
         def learner(n: int) -> None:
-            token = run_cli("token", "--scope", "learner", "--sub", f"l{n}", "--locality", "00070", env=cli_env,
-                            cwd=tmp_path).stdout.strip()
+            token = run_cli(
+                "token", "--scope", "learner", "--sub", f"l{n}", "--locality", "00070", env=cli_env, cwd=tmp_path
+            ).stdout.strip()
             with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
                 for lesson in ("bai-mot", "bai-hai"):
-                    event = {"id": str(uuid.uuid4()), "type": "lesson_completed", "course": "tu-chon",
-                             "lesson": lesson, "at": "2026-11-01T08:00:00Z"}
+                    event = {
+                        "id": str(uuid.uuid4()),
+                        "type": "lesson_completed",
+                        "course": "tu-chon",
+                        "lesson": lesson,
+                        "at": "2026-11-01T08:00:00Z",
+                    }
                     statuses.append(client.post("/api/v1/progress/events", json={"events": [event]}).status_code)
-                    statuses.append(client.post("/api/v1/courses/an-toan/quizzes/mat-khau/attempts",
-                                                json={"answers": {"q-manh": ["b"]}}).status_code)
+                    statuses.append(
+                        client.post(
+                            "/api/v1/courses/an-toan/quizzes/mat-khau/attempts", json={"answers": {"q-manh": ["b"]}}
+                        ).status_code
+                    )
 
         def author() -> None:
             for version in range(3):
                 lesson = content / "tu-chon/01-co-ban/01-bai-mot.md"
                 lesson.write_text(lesson.read_text() + f"\nPhiên bản {version}.\n")
-                statuses.append(0 if run_cli("content", "import", str(content), env=cli_env,
-                                             cwd=tmp_path).returncode == 0 else 1)
+                statuses.append(
+                    0 if run_cli("content", "import", str(content), env=cli_env, cwd=tmp_path).returncode == 0 else 1
+                )
 
         threads = [threading.Thread(target=learner, args=(n,)) for n in range(6)] + [threading.Thread(target=author)]
         for thread in threads:

@@ -116,10 +116,18 @@ class TokenVerifier:
         for key in self._candidates(header):
             try:
                 claims = jwt.decode(
-                    token, key.key, algorithms=[key.algorithm], audience=self.settings.jwt_audience,
+                    token,
+                    key.key,
+                    algorithms=[key.algorithm],
+                    audience=self.settings.jwt_audience,
                     issuer=self.settings.jwt_issuer,
-                    options={"leeway": leeway, "require_exp": True, "require_iss": True, "require_aud": True,
-                             "require_sub": True},
+                    options={
+                        "leeway": leeway,
+                        "require_exp": True,
+                        "require_iss": True,
+                        "require_aud": True,
+                        "require_sub": True,
+                    },
                 )
                 break
             except ExpiredSignatureError:
@@ -143,23 +151,33 @@ class TokenVerifier:
         scopes = frozenset(scope.split()) & set(SCOPES) if isinstance(scope, str) else frozenset()
         locality = claims.get("locality")
         if "learner" in scopes and not is_commune(locality):
-            raise Unauthorized("learner token needs 'locality': an official 5-digit commune code",
-                               code="invalid_token")
+            raise Unauthorized("learner token needs 'locality': an official 5-digit commune code", code="invalid_token")
         issuer = claims["iss"]
-        return Identity(issuer=issuer, subject=subject, scopes=scopes,
-                        locality=locality if is_commune(locality) else None,
-                        learner_key=learner_key(self.pepper, issuer, subject))
+        return Identity(
+            issuer=issuer,
+            subject=subject,
+            scopes=scopes,
+            locality=locality if is_commune(locality) else None,
+            learner_key=learner_key(self.pepper, issuer, subject),
+        )
 
 
-def mint_dev_token(settings: Settings, *, scopes: list[str], subject: str, locality: str | None,
-                   expires_in: int = 3600) -> str:
+def mint_dev_token(
+    settings: Settings, *, scopes: list[str], subject: str, locality: str | None, expires_in: int = 3600
+) -> str:
     """A development HS256 token (refused in production)."""
     secret = settings.hs256_secret()
     if secret is None:
         raise RuntimeError("development tokens are refused in production mode")
     now = int(time.time())
-    claims = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": subject, "scope": " ".join(scopes),
-              "iat": min(now, now + expires_in), "exp": now + expires_in}
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": subject,
+        "scope": " ".join(scopes),
+        "iat": min(now, now + expires_in),
+        "exp": now + expires_in,
+    }
     if locality:
         claims["locality"] = locality
     return jwt.encode(claims, secret, algorithm="HS256")

@@ -74,25 +74,51 @@ def publish_course(session: Session, source: markdown.CourseSource) -> Published
 
 def _store_version(session: Session, source: markdown.CourseSource, content_hash: str) -> CourseVersion:
     version = CourseVersion(
-        course_slug=source.slug, content_hash=content_hash, title=source.title, summary=source.summary,
-        sequential=source.sequential, pass_ratio=source.pass_ratio, imported_at=utcnow(),
+        course_slug=source.slug,
+        content_hash=content_hash,
+        title=source.title,
+        summary=source.summary,
+        sequential=source.sequential,
+        pass_ratio=source.pass_ratio,
+        imported_at=utcnow(),
     )
     session.add(version)
     session.flush()
     ordered = source.lessons()
     for position, module in enumerate(source.modules):
-        session.add(CourseModule(version_id=version.id, slug=module.slug, position=position,
-                                 title=module.title, summary=module.summary))
+        session.add(
+            CourseModule(
+                version_id=version.id, slug=module.slug, position=position, title=module.title, summary=module.summary
+            )
+        )
         if module.quiz is not None:
             quiz = module.quiz
-            session.add(Quiz(version_id=version.id, slug=quiz.slug, title=quiz.title, pass_ratio=quiz.pass_ratio,
-                             content_hash=quiz.content_hash(), questions=[asdict(q) for q in quiz.questions]))
+            session.add(
+                Quiz(
+                    version_id=version.id,
+                    slug=quiz.slug,
+                    title=quiz.title,
+                    pass_ratio=quiz.pass_ratio,
+                    content_hash=quiz.content_hash(),
+                    questions=[asdict(q) for q in quiz.questions],
+                )
+            )
     for position, (module, lesson) in enumerate(ordered):
         prev_slug = ordered[position - 1][1].slug if position > 0 else None
         next_slug = ordered[position + 1][1].slug if position + 1 < len(ordered) else None
         html = render_lesson(lesson.body)
         etag = markdown.digest([html, lesson.title, module.slug, lesson.minutes, prev_slug, next_slug])[:32]
-        session.add(Lesson(version_id=version.id, module_slug=module.slug, slug=lesson.slug, position=position,
-                           title=lesson.title, minutes=lesson.minutes, html=html, etag=f'"{etag}"'))
+        session.add(
+            Lesson(
+                version_id=version.id,
+                module_slug=module.slug,
+                slug=lesson.slug,
+                position=position,
+                title=lesson.title,
+                minutes=lesson.minutes,
+                html=html,
+                etag=f'"{etag}"',
+            )
+        )
     session.flush()
     return version

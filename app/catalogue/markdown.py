@@ -388,15 +388,25 @@ def parse_course(root: str, slug: str, files: Mapping[str, bytes]) -> tuple[Cour
     for directory in sorted(modules):
         module, paths = _parse_module(directory, modules[directory], course, collector, text_of, problems)
         if module.slug in module_slugs:
-            problems.append(Problem(f"{course_path}/{directory}/module.md", 1,
-                                    f"module slug '{module.slug}' is used twice (also {module_slugs[module.slug]})"))
+            problems.append(
+                Problem(
+                    f"{course_path}/{directory}/module.md",
+                    1,
+                    f"module slug '{module.slug}' is used twice (also {module_slugs[module.slug]})",
+                )
+            )
         module_slugs[module.slug] = directory
         for lesson in module.lessons:
             rel = paths[lesson.slug]
             if lesson.slug in lesson_files:
-                problems.append(Problem(f"{course_path}/{rel}", 1,
-                                        f"lesson slug '{lesson.slug}' is used twice in this course "
-                                        f"(also {course_path}/{lesson_files[lesson.slug]})"))
+                problems.append(
+                    Problem(
+                        f"{course_path}/{rel}",
+                        1,
+                        f"lesson slug '{lesson.slug}' is used twice in this course "
+                        f"(also {course_path}/{lesson_files[lesson.slug]})",
+                    )
+                )
             lesson_files[lesson.slug] = rel
         course.modules.append(module)
     if not modules:

@@ -120,7 +120,9 @@ def catalogue_revision(session: Session) -> tuple:
 def _quiz_view(quiz: Quiz) -> QuizView:
     questions = tuple(
         QuestionView(
-            id=q["id"], text=q["text"], explanation=q.get("explanation"),
+            id=q["id"],
+            text=q["text"],
+            explanation=q.get("explanation"),
             options=tuple(OptionView(o["id"], o["text"], o["correct"]) for o in q["options"]),
         )
         for q in quiz.questions
@@ -142,24 +144,41 @@ def load_catalogue(session: Session) -> Catalogue:
     for course, version in sorted(rows, key=lambda pair: pair[0].slug):
         vid = version.id
         views = {
-            lesson.slug: LessonView(lesson.slug, lesson.title, lesson.module_slug, lesson.position, lesson.minutes,
-                                    lesson.html, lesson.etag, None, None)
-            for lesson in lessons if lesson.version_id == vid
+            lesson.slug: LessonView(
+                lesson.slug,
+                lesson.title,
+                lesson.module_slug,
+                lesson.position,
+                lesson.minutes,
+                lesson.html,
+                lesson.etag,
+                None,
+                None,
+            )
+            for lesson in lessons
+            if lesson.version_id == vid
         }
         order = list(views)
-        views = {
-            slug: _with_neighbours(view, order, index) for index, (slug, view) in enumerate(views.items())
-        }
+        views = {slug: _with_neighbours(view, order, index) for index, (slug, view) in enumerate(views.items())}
         quiz_views = {quiz.slug: _quiz_view(quiz) for quiz in quizzes if quiz.version_id == vid}
         module_views = tuple(
-            ModuleView(m.slug, m.title, m.summary,
-                       tuple(s for s in order if views[s].module == m.slug), quiz_views.get(m.slug))
-            for m in modules if m.version_id == vid
+            ModuleView(
+                m.slug, m.title, m.summary, tuple(s for s in order if views[s].module == m.slug), quiz_views.get(m.slug)
+            )
+            for m in modules
+            if m.version_id == vid
         )
         courses[course.slug] = CourseView(
-            slug=course.slug, title=version.title, summary=version.summary, sequential=version.sequential,
-            pass_ratio=version.pass_ratio, content_hash=version.content_hash, published_at=course.published_at,
-            modules=module_views, lessons=views, quizzes=quiz_views,
+            slug=course.slug,
+            title=version.title,
+            summary=version.summary,
+            sequential=version.sequential,
+            pass_ratio=version.pass_ratio,
+            content_hash=version.content_hash,
+            published_at=course.published_at,
+            modules=module_views,
+            lessons=views,
+            quizzes=quiz_views,
         )
     return Catalogue(revision=revision, courses=courses)
 
@@ -167,8 +186,9 @@ def load_catalogue(session: Session) -> Catalogue:
 def _with_neighbours(view: LessonView, order: list[str], index: int) -> LessonView:
     prev_slug = order[index - 1] if index > 0 else None
     next_slug = order[index + 1] if index + 1 < len(order) else None
-    return LessonView(view.slug, view.title, view.module, view.position, view.minutes, view.html, view.etag,
-                      prev_slug, next_slug)
+    return LessonView(
+        view.slug, view.title, view.module, view.position, view.minutes, view.html, view.etag, prev_slug, next_slug
+    )
 
 
 class CatalogueCache:

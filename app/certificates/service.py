@@ -24,8 +24,15 @@ def verification_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/api/v1/certificates/{code}"
 
 
-def issue(session: Session, *, learner_key: str, course: CourseView, issued_at: datetime,
-          signer: CertificateSigner, base_url: str) -> Certificate:
+def issue(
+    session: Session,
+    *,
+    learner_key: str,
+    course: CourseView,
+    issued_at: datetime,
+    signer: CertificateSigner,
+    base_url: str,
+) -> Certificate:
     """The learner's certificate for the course, issued now unless it already exists."""
     existing = session.exec(
         select(Certificate).where(Certificate.learner_key == learner_key, Certificate.course_slug == course.slug)
@@ -42,17 +49,25 @@ def issue(session: Session, *, learner_key: str, course: CourseView, issued_at: 
         "iat": int(issued_at.timestamp()),
         "verify_url": verification_url(base_url, code),
     }
-    certificate = Certificate(code=code, learner_key=learner_key, course_slug=course.slug,
-                              course_title=course.title, issued_at=issued_at, token=signer.sign(claims))
+    certificate = Certificate(
+        code=code,
+        learner_key=learner_key,
+        course_slug=course.slug,
+        course_title=course.title,
+        issued_at=issued_at,
+        token=signer.sign(claims),
+    )
     session.add(certificate)
     session.flush()
     return certificate
 
 
 def for_learner(session: Session, *, learner_key: str) -> list[Certificate]:
-    return list(session.exec(
-        select(Certificate).where(Certificate.learner_key == learner_key).order_by(Certificate.issued_at)
-    ).all())
+    return list(
+        session.exec(
+            select(Certificate).where(Certificate.learner_key == learner_key).order_by(Certificate.issued_at)
+        ).all()
+    )
 
 
 def find(session: Session, *, code: str) -> Certificate:
@@ -73,4 +88,3 @@ def revoke_and_unlink(session: Session, *, learner_key: str, now: datetime, reas
         session.add(certificate)
     session.flush()
     return len(certificates)
-

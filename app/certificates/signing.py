@@ -27,8 +27,10 @@ class CertificateSigner:
             raise ValueError("the certificate signing key must be an EC P-256 private key")
         numbers = key.public_key().public_numbers()
         self.public_jwk = {
-            "kty": "EC", "crv": "P-256",
-            "x": _b64(numbers.x.to_bytes(32, "big")), "y": _b64(numbers.y.to_bytes(32, "big")),
+            "kty": "EC",
+            "crv": "P-256",
+            "x": _b64(numbers.x.to_bytes(32, "big")),
+            "y": _b64(numbers.y.to_bytes(32, "big")),
         }
         # RFC 7638 thumbprint: a stable key id derived from the public key itself.
         canonical = json.dumps(self.public_jwk, sort_keys=True, separators=(",", ":")).encode()
@@ -39,8 +41,9 @@ class CertificateSigner:
         return {"keys": [self.public_jwk]}
 
     def sign(self, claims: dict) -> str:
-        return jws.sign(claims, self._private_pem.decode(), algorithm=ALGORITHM,
-                        headers={"kid": self.kid, "typ": "JWT"})
+        return jws.sign(
+            claims, self._private_pem.decode(), algorithm=ALGORITHM, headers={"kid": self.kid, "typ": "JWT"}
+        )
 
 
 def verify_with_jwks(token: str, jwks: dict) -> dict:

@@ -38,8 +38,12 @@ class ProvinceDetail(ProvinceOut):
 
 _PROVINCE_LIST = ProvinceList(
     data_version=DATA_VERSION,
-    provinces=[ProvinceOut(code=p.code, name=p.name, division_type=p.division_type,
-                           communes_count=len(COMMUNES_BY_PROVINCE[p.code])) for p in PROVINCES.values()],
+    provinces=[
+        ProvinceOut(
+            code=p.code, name=p.name, division_type=p.division_type, communes_count=len(COMMUNES_BY_PROVINCE[p.code])
+        )
+        for p in PROVINCES.values()
+    ],
 )
 
 
@@ -53,11 +57,14 @@ def list_provinces(response: Response) -> ProvinceList:
 def get_province(province: str, response: Response) -> ProvinceDetail:
     unit = PROVINCES.get(province)
     if unit is None:
-        raise NotFound(f"no province with code '{province}' (codes are 2 digits, e.g. '01')",
-                       code="province_not_found")
+        raise NotFound(f"no province with code '{province}' (codes are 2 digits, e.g. '01')", code="province_not_found")
     response.headers["Cache-Control"] = CACHE
     communes = COMMUNES_BY_PROVINCE[province]
-    return ProvinceDetail(code=unit.code, name=unit.name, division_type=unit.division_type,
-                          communes_count=len(communes), data_version=DATA_VERSION,
-                          communes=[CommuneOut(code=c.code, name=c.name, division_type=c.division_type)
-                                         for c in communes])
+    return ProvinceDetail(
+        code=unit.code,
+        name=unit.name,
+        division_type=unit.division_type,
+        communes_count=len(communes),
+        data_version=DATA_VERSION,
+        communes=[CommuneOut(code=c.code, name=c.name, division_type=c.division_type) for c in communes],
+    )

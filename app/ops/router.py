@@ -23,11 +23,20 @@ def readyz(request: Request) -> JSONResponse:
     try:
         current, heads = schema_heads(request.app.state.engine)
     except Exception as exc:  # any failure to reach the database means not ready
-        return JSONResponse({"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__},
-                            status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__}, status_code=503
+        )
     if current != heads:
-        return JSONResponse({"status": "unavailable", "database": "ok", "schema": "behind",
-                             "current": sorted(current), "head": sorted(heads)}, status_code=503)
+        return JSONResponse(
+            {
+                "status": "unavailable",
+                "database": "ok",
+                "schema": "behind",
+                "current": sorted(current),
+                "head": sorted(heads),
+            },
+            status_code=503,
+        )
     return JSONResponse({"status": "ok", "database": "ok", "schema": sorted(current)})
 
 

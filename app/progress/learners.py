@@ -29,9 +29,7 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lear
         .values(key=identity.learner_key, commune=identity.locality, created_at=utcnow())
         .on_conflict_do_nothing(index_elements=["key"])
     )
-    learner = session.exec(
-        select(Learner).where(Learner.key == identity.learner_key).with_for_update()
-    ).one()
+    learner = session.exec(select(Learner).where(Learner.key == identity.learner_key).with_for_update()).one()
     session.refresh(learner)
     if learner.commune != identity.locality:
         before = rollups.learner_contribution(session, learner_key=learner.key, commune=learner.commune)

@@ -47,8 +47,9 @@ def clamp(moment: datetime, now: datetime) -> datetime:
     return min(moment, now)
 
 
-def plan_batch(events: Iterable[EventIn], *, seen: set[uuid.UUID], catalogue: Catalogue,
-               done: dict[str, set[str]], now: datetime) -> BatchPlan:
+def plan_batch(
+    events: Iterable[EventIn], *, seen: set[uuid.UUID], catalogue: Catalogue, done: dict[str, set[str]], now: datetime
+) -> BatchPlan:
     """Pure: decide each event (accept, duplicate, reject), in order of `at`, against what is done."""
     plan = BatchPlan()
     done = {course: set(lessons) for course, lessons in done.items()}
@@ -89,8 +90,9 @@ def course_state(session: Session, *, learner_key: str, course_slug: str) -> Cou
     return course_states(session, learner_key=learner_key, course_slugs=[course_slug]).get(course_slug, CourseState())
 
 
-def course_states(session: Session, *, learner_key: str, course_slugs: list[str] | None = None
-                  ) -> dict[str, CourseState]:
+def course_states(
+    session: Session, *, learner_key: str, course_slugs: list[str] | None = None
+) -> dict[str, CourseState]:
     """Lessons done, quizzes passed and enrolment per course, in three indexed queries."""
     states: dict[str, CourseState] = {}
 
@@ -98,9 +100,11 @@ def course_states(session: Session, *, learner_key: str, course_slugs: list[str]
         return states.setdefault(slug, CourseState())
 
     lessons = select(LessonCompletion).where(LessonCompletion.learner_key == learner_key)
-    passes = (select(QuizAttempt.course_slug, QuizAttempt.quiz_slug, func.min(QuizAttempt.submitted_at))
-              .where(QuizAttempt.learner_key == learner_key, QuizAttempt.passed)
-              .group_by(QuizAttempt.course_slug, QuizAttempt.quiz_slug))
+    passes = (
+        select(QuizAttempt.course_slug, QuizAttempt.quiz_slug, func.min(QuizAttempt.submitted_at))
+        .where(QuizAttempt.learner_key == learner_key, QuizAttempt.passed)
+        .group_by(QuizAttempt.course_slug, QuizAttempt.quiz_slug)
+    )
     enrolments = select(Enrolment).where(Enrolment.learner_key == learner_key)
     if course_slugs is not None:
         lessons = lessons.where(LessonCompletion.course_slug.in_(course_slugs))
@@ -134,8 +138,9 @@ def remaining(course: CourseView, state: CourseState) -> tuple[list[str], list[s
     return lessons, quizzes
 
 
-def settle(session: Session, *, learner_key: str, course: CourseView, signer: CertificateSigner, base_url: str,
-           now: datetime) -> Certificate | None:
+def settle(
+    session: Session, *, learner_key: str, course: CourseView, signer: CertificateSigner, base_url: str, now: datetime
+) -> Certificate | None:
     """Mark the course completed and issue its certificate once every lesson and quiz is done."""
     state = course_state(session, learner_key=learner_key, course_slug=course.slug)
     lessons, quizzes = remaining(course, state)
@@ -146,21 +151,35 @@ def settle(session: Session, *, learner_key: str, course: CourseView, signer: Ce
     state.enrolment.completed_at = max(completed_at, state.enrolment.started_at)
     session.add(state.enrolment)
     session.flush()
-    return certificate_service.issue(session, learner_key=learner_key, course=course, issued_at=now,
-                                     signer=signer, base_url=base_url)
+    return certificate_service.issue(
+        session, learner_key=learner_key, course=course, issued_at=now, signer=signer, base_url=base_url
+    )
 
 
-def record_events(session: Session, *, learner: Learner, catalogue: Catalogue, events: list[EventIn],
-                  signer: CertificateSigner, base_url: str) -> BatchPlan:
+def record_events(
+    session: Session,
+    *,
+    learner: Learner,
+    catalogue: Catalogue,
+    events: list[EventIn],
+    signer: CertificateSigner,
+    base_url: str,
+) -> BatchPlan:
     """Apply a batch: resent ids change nothing, completions keep their earliest time."""
     now = utcnow()
     ids = [event.id for event in events]
-    seen = set(session.exec(select(ProgressEvent.event_id).where(
-        ProgressEvent.learner_key == learner.key, ProgressEvent.event_id.in_(ids))).all())
+    seen = set(
+        session.exec(
+            select(ProgressEvent.event_id).where(
+                ProgressEvent.learner_key == learner.key, ProgressEvent.event_id.in_(ids)
+            )
+        ).all()
+    )
     courses = sorted({e.course for e in events if e.course in catalogue.courses})
     states = course_states(session, learner_key=learner.key, course_slugs=courses)
-    plan = plan_batch(events, seen=seen, catalogue=catalogue,
-                      done={slug: set(s.lessons) for slug, s in states.items()}, now=now)
+    plan = plan_batch(
+        events, seen=seen, catalogue=catalogue, done={slug: set(s.lessons) for slug, s in states.items()}, now=now
+    )
     touched: dict[str, datetime] = {}
     earliest: dict[tuple[str, str], datetime] = {}
     for event, at in plan.accepted:
@@ -171,15 +190,24 @@ def record_events(session: Session, *, learner: Learner, catalogue: Catalogue, e
     for (course_slug, lesson_slug), at in earliest.items():
         known = states.get(course_slug, CourseState()).lessons.get(lesson_slug)
         if known is None:
-            session.add(LessonCompletion(learner_key=learner.key, course_slug=course_slug, lesson_slug=lesson_slug,
-                                         completed_at=at))
+            session.add(
+                LessonCompletion(
+                    learner_key=learner.key, course_slug=course_slug, lesson_slug=lesson_slug, completed_at=at
+                )
+            )
         elif at < known:  # an older offline event: the first completion time is kept
             session.get(LessonCompletion, (learner.key, course_slug, lesson_slug)).completed_at = at
     session.flush()
     for course_slug, first_at in sorted(touched.items()):
         enrol(session, learner_key=learner.key, course_slug=course_slug, at=first_at)
-        settle(session, learner_key=learner.key, course=catalogue.course(course_slug), signer=signer,
-               base_url=base_url, now=now)
+        settle(
+            session,
+            learner_key=learner.key,
+            course=catalogue.course(course_slug),
+            signer=signer,
+            base_url=base_url,
+            now=now,
+        )
     return plan
 
 

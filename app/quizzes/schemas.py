@@ -15,8 +15,9 @@ MAX_CHOSEN = 26
 class AttemptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: uuid.UUID | None = Field(default=None, description="client-made attempt id; resending it returns the "
-                                                           "first result")
+    id: uuid.UUID | None = Field(
+        default=None, description="client-made attempt id; resending it returns the first result"
+    )
     answers: dict[Id, Annotated[list[Id], Field(max_length=MAX_CHOSEN)]] = Field(max_length=MAX_QUESTIONS)
 
 

@@ -41,14 +41,21 @@ def _by_learner(session: Session, query) -> Iterator[tuple[str, list[tuple]]]:
 
 def rebuilt_rollups(session: Session) -> Counter:
     """The rollups as the raw rows say they should be (zero counters left out)."""
-    enrolments = _by_learner(session, select(Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at)
-                             .order_by(Enrolment.learner_key, Enrolment.course_slug))
-    ratings = _by_learner(session, select(Rating.learner_key, Rating.course_slug, Rating.stars)
-                          .order_by(Rating.learner_key, Rating.course_slug))
+    enrolments = _by_learner(
+        session,
+        select(Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at).order_by(
+            Enrolment.learner_key, Enrolment.course_slug
+        ),
+    )
+    ratings = _by_learner(
+        session,
+        select(Rating.learner_key, Rating.course_slug, Rating.stars).order_by(Rating.learner_key, Rating.course_slug),
+    )
     next_enrolments, next_ratings = next(enrolments, None), next(ratings, None)
     total: Counter = Counter()
-    learners = session.execute(select(Learner.key, Learner.commune).order_by(Learner.key)
-                               .execution_options(yield_per=BATCH))
+    learners = session.execute(
+        select(Learner.key, Learner.commune).order_by(Learner.key).execution_options(yield_per=BATCH)
+    )
     for key, commune in learners:
         own_enrolments, own_ratings = [], []
         while next_enrolments is not None and next_enrolments[0] <= key:
@@ -68,13 +75,14 @@ def current_rollups(session: Session) -> Counter:
     current: Counter = Counter()
     r = CompletionRollup
     for course, commune, *sums in session.exec(
-            select(r.course_slug, r.commune, *(func.sum(getattr(r, f)) for f in FIELDS))
-            .group_by(r.course_slug, r.commune)):
+        select(r.course_slug, r.commune, *(func.sum(getattr(r, f)) for f in FIELDS)).group_by(r.course_slug, r.commune)
+    ):
         for name, value in zip(FIELDS, sums, strict=True):
             current["rollup", course, commune, name] += int(value or 0)
     d = CompletionDaily
     for course, commune, day, value in session.exec(
-            select(d.course_slug, d.commune, d.day, func.sum(d.completed)).group_by(d.course_slug, d.commune, d.day)):
+        select(d.course_slug, d.commune, d.day, func.sum(d.completed)).group_by(d.course_slug, d.commune, d.day)
+    ):
         current["daily", course, commune, day] += int(value or 0)
     return _nonzero(current)
 
@@ -86,8 +94,11 @@ def _nonzero(counts: Counter) -> Counter:
 
 def differences(current: Counter, rebuilt: Counter) -> list[Difference]:
     keys = sorted(set(current) | set(rebuilt), key=lambda key: tuple(str(part) for part in key))
-    return [Difference(key, current.get(key, 0), rebuilt.get(key, 0))
-            for key in keys if current.get(key, 0) != rebuilt.get(key, 0)]
+    return [
+        Difference(key, current.get(key, 0), rebuilt.get(key, 0))
+        for key in keys
+        if current.get(key, 0) != rebuilt.get(key, 0)
+    ]
 
 
 def _lock(session: Session) -> None:

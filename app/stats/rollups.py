@@ -33,8 +33,9 @@ def local_day(moment: datetime) -> date:
     return moment.astimezone(VIETNAM).date()
 
 
-def contribution(commune: str, enrolments: Iterable[tuple[str, datetime | None]],
-                 ratings: Iterable[tuple[str, int]]) -> Counter:
+def contribution(
+    commune: str, enrolments: Iterable[tuple[str, datetime | None]], ratings: Iterable[tuple[str, int]]
+) -> Counter:
     """What one learner adds to the rollups: per course and for all courses ('*', counted once)."""
     counts: Counter = Counter()
     enrolments = list(enrolments)
@@ -112,17 +113,21 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
     rollup_table = CompletionRollup.__table__
     for (course, commune), fields in sorted(rollups.items()):
         values = {name: fields.get(name, 0) for name in ("learners", "completed", "ratings", "stars")}
-        stmt = _insert(session, rollup_table).values(
-            course_slug=course, commune=commune, shard=shard, **values)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["course_slug", "commune", "shard"],
-            set_={name: rollup_table.c[name] + stmt.excluded[name] for name in values},
-        ))
+        stmt = _insert(session, rollup_table).values(course_slug=course, commune=commune, shard=shard, **values)
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["course_slug", "commune", "shard"],
+                set_={name: rollup_table.c[name] + stmt.excluded[name] for name in values},
+            )
+        )
     daily_table = CompletionDaily.__table__
     for (course, commune, day), change in sorted(daily.items()):
         stmt = _insert(session, daily_table).values(
-            course_slug=course, commune=commune, day=day, shard=shard, completed=change)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["course_slug", "commune", "day", "shard"],
-            set_={"completed": daily_table.c.completed + stmt.excluded.completed},
-        ))
+            course_slug=course, commune=commune, day=day, shard=shard, completed=change
+        )
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["course_slug", "commune", "day", "shard"],
+                set_={"completed": daily_table.c.completed + stmt.excluded.completed},
+            )
+        )

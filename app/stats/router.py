@@ -62,10 +62,14 @@ def _stamp() -> str:
 
 @router.get("/stats/completion", response_model=CompletionOut, responses=NOT_MODIFIED)
 def get_completion(
-    request: Request, session: SessionDep, catalogue: CatalogueDep, _reader: StatsReader,
+    request: Request,
+    session: SessionDep,
+    catalogue: CatalogueDep,
+    _reader: StatsReader,
     course: CourseQuery = None,
     level: Literal["province", "commune"] | None = Query(None, description="default: commune with province="),
-    province: str | None = Query(None, max_length=2), format: Format = "json",
+    province: str | None = Query(None, max_length=2),
+    format: Format = "json",
 ):
     """Started and completed per province, or per commune of one province, with a national total."""
     province = _province(province)
@@ -93,8 +97,12 @@ def get_completion(
 
 @router.get("/stats/timeseries", response_model=TimeseriesOut, responses=NOT_MODIFIED)
 def get_timeseries(
-    request: Request, session: SessionDep, catalogue: CatalogueDep, _reader: StatsReader,
-    course: CourseQuery = None, province: str | None = Query(None, max_length=2),
+    request: Request,
+    session: SessionDep,
+    catalogue: CatalogueDep,
+    _reader: StatsReader,
+    course: CourseQuery = None,
+    province: str | None = Query(None, max_length=2),
     start: date | None = Query(None, alias="from", description="first day (default: the first completion)"),
     end: date | None = Query(None, alias="to", description="last day (default: today, Vietnam time)"),
     format: Format = "json",
@@ -113,8 +121,10 @@ def get_timeseries(
     rows = [SeriesRow(day=d.day, completed=d.completed, running_total=d.running_total) for d in days]
     name = PROVINCES[province].name if province else "Toàn quốc"
     if format == "csv":
-        body = csvout.to_csv(["day", "code", "name", "completed", "running_total"],
-                             ([r.day.isoformat(), province or "", name, r.completed, r.running_total] for r in rows))
+        body = csvout.to_csv(
+            ["day", "code", "name", "completed", "running_total"],
+            ([r.day.isoformat(), province or "", name, r.completed, r.running_total] for r in rows),
+        )
         filename = f"timeseries_{course or 'all-courses'}_{province or 'national'}_{start}_{end}.csv"
         return _cached(request, body, csvout.MEDIA_TYPE, {"Content-Disposition": csvout.attachment(filename)})
     out = TimeseriesOut(course=course, province=province, name=name, suppression_k=k, withheld=withheld, rows=rows)
@@ -133,8 +143,11 @@ async def put_targets(request: Request, session: SessionDep, _admin: Admin) -> T
         raise Unprocessable("the CSV is not UTF-8 (in Excel: Save As 'CSV UTF-8')", code="invalid_csv") from exc
     targets, problems = parse_targets(text)
     if problems:
-        raise Unprocessable(f"{len(problems)} problem(s) in the CSV; nothing was saved", code="invalid_csv",
-                            details=[{"line": p.line, "message": p.message} for p in problems])
+        raise Unprocessable(
+            f"{len(problems)} problem(s) in the CSV; nothing was saved",
+            code="invalid_csv",
+            details=[{"line": p.line, "message": p.message} for p in problems],
+        )
     service.save_targets(session, targets=targets)
     session.commit()
     provinces = sum(1 for code in targets if len(code) == 2)
@@ -142,11 +155,13 @@ async def put_targets(request: Request, session: SessionDep, _admin: Admin) -> T
 
 
 @router.put("/courses/{course}/rating", response_model=RatingOut)
-def put_rating(course: str, body: RatingIn, request: Request, session: SessionDep, catalogue: CatalogueDep,
-               identity: Learner) -> RatingOut:
+def put_rating(
+    course: str, body: RatingIn, request: Request, session: SessionDep, catalogue: CatalogueDep, identity: Learner
+) -> RatingOut:
     """The learner's satisfaction with a course, 1 to 5 stars; sending again changes it."""
     slug = catalogue.course(course).slug
-    rated_at = service.rate_course(session, identity=identity, course_slug=slug, stars=body.stars,
-                                   shards=request.app.state.settings.rollup_shards)
+    rated_at = service.rate_course(
+        session, identity=identity, course_slug=slug, stars=body.stars, shards=request.app.state.settings.rollup_shards
+    )
     session.commit()
     return RatingOut(course=slug, stars=body.stars, rated_at=rated_at)

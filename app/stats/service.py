@@ -51,13 +51,21 @@ def commune_counts(session: Session, *, course_slug: str) -> dict[str, Counts]:
     """Per commune, the rollup counters summed over their shards."""
     table = CompletionRollup
     rows = session.exec(
-        select(table.commune, func.sum(table.learners), func.sum(table.completed), func.sum(table.ratings),
-               func.sum(table.stars))
+        select(
+            table.commune,
+            func.sum(table.learners),
+            func.sum(table.completed),
+            func.sum(table.ratings),
+            func.sum(table.stars),
+        )
         .where(table.course_slug == course_slug)
         .group_by(table.commune)
     ).all()
-    return {commune: Counts(int(a or 0), int(b or 0), int(c or 0), int(d or 0))
-            for commune, a, b, c, d in rows if commune in COMMUNES}
+    return {
+        commune: Counts(int(a or 0), int(b or 0), int(c or 0), int(d or 0))
+        for commune, a, b, c, d in rows
+        if commune in COMMUNES
+    }
 
 
 def province_counts(communes: Mapping[str, Counts]) -> dict[str, Counts]:
@@ -98,22 +106,30 @@ class CompletionTable:
     communes: list[Cell] = field(default_factory=list)
 
 
-def completion_table(communes: Mapping[str, Counts], targets: Mapping[str, int], *, k: int,
-                     province: str | None) -> CompletionTable:
+def completion_table(
+    communes: Mapping[str, Counts], targets: Mapping[str, int], *, k: int, province: str | None
+) -> CompletionTable:
     """Every province (and the communes of `province`), suppressed top-down: country, provinces, communes."""
     by_province = province_counts(communes)
     national = Counts()
     for counts in by_province.values():
         national.add(counts)
-    total = Cell(NATIONAL, "Toàn quốc", national, targets.get(NATIONAL),
-                 {m for m in MEASURES if suppression.is_small(getattr(national, m), k)})
+    total = Cell(
+        NATIONAL,
+        "Toàn quốc",
+        national,
+        targets.get(NATIONAL),
+        {m for m in MEASURES if suppression.is_small(getattr(national, m), k)},
+    )
     provinces = [Cell(code, unit.name, by_province[code], targets.get(code)) for code, unit in PROVINCES.items()]
     _suppress(provinces, k=k, parent=total)
     table = CompletionTable(total=total, provinces=provinces)
     if province is not None:
         table.province = next(cell for cell in provinces if cell.code == province)
-        table.communes = [Cell(unit.code, unit.name, communes.get(unit.code, Counts()), targets.get(unit.code))
-                          for unit in COMMUNES_BY_PROVINCE[province]]
+        table.communes = [
+            Cell(unit.code, unit.name, communes.get(unit.code, Counts()), targets.get(unit.code))
+            for unit in COMMUNES_BY_PROVINCE[province]
+        ]
         _suppress(table.communes, k=k, parent=table.province)
     return table
 
@@ -130,15 +146,21 @@ def published_row(cell: Cell, *, k: int) -> dict:
     completed = suppression.publish(cell.counts.completed, "completed" in cell.withheld)
     satisfaction = round(cell.counts.stars / cell.counts.ratings, 2) if cell.counts.ratings >= k else None
     return {
-        "code": cell.code, "name": cell.name, "learners": learners_, "completed": completed,
+        "code": cell.code,
+        "name": cell.name,
+        "learners": learners_,
+        "completed": completed,
         "completion_rate": _rate(completed, learners_) if learners_ is not None else None,
-        "target": cell.target, "coverage_rate": _rate(completed, cell.target), "satisfaction": satisfaction,
+        "target": cell.target,
+        "coverage_rate": _rate(completed, cell.target),
+        "satisfaction": satisfaction,
     }
 
 
 def completion(session: Session, *, course_slug: str, province: str | None, k: int) -> CompletionTable:
-    return completion_table(commune_counts(session, course_slug=course_slug), load_targets(session), k=k,
-                            province=province)
+    return completion_table(
+        commune_counts(session, course_slug=course_slug), load_targets(session), k=k, province=province
+    )
 
 
 # --- time series -------------------------------------------------------------------------------------
@@ -170,13 +192,13 @@ def series_days(daily: Mapping[date, int], *, start: date, end: date, k: int, wi
     for i, point in enumerate(points):
         day = first + timedelta(days=i)
         if day >= start:
-            out.append(SeriesDay(day, None if withheld else point.completed,
-                                 None if withheld else point.running_total))
+            out.append(SeriesDay(day, None if withheld else point.completed, None if withheld else point.running_total))
     return out
 
 
-def timeseries(session: Session, *, course_slug: str, province: str | None, start: date, end: date,
-               k: int) -> tuple[list[SeriesDay], bool]:
+def timeseries(
+    session: Session, *, course_slug: str, province: str | None, start: date, end: date, k: int
+) -> tuple[list[SeriesDay], bool]:
     """(days, withheld): a province whose completed figure is withheld in the province table is withheld
     here too, or its days would add up to it."""
     communes = [unit.code for unit in COMMUNES_BY_PROVINCE[province]] if province else None
@@ -205,8 +227,11 @@ def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
     table = LocalityTarget.__table__
     for code, adults in sorted(targets.items()):
         stmt = _insert(session, table).values(code=code, adults=adults, updated_at=now)
-        session.execute(stmt.on_conflict_do_update(
-            index_elements=["code"], set_={"adults": stmt.excluded.adults, "updated_at": stmt.excluded.updated_at}))
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["code"], set_={"adults": stmt.excluded.adults, "updated_at": stmt.excluded.updated_at}
+            )
+        )
 
 
 def rate_course(session: Session, *, identity: Identity, course_slug: str, stars: int, shards: int) -> datetime:
@@ -221,4 +246,3 @@ def rate_course(session: Session, *, identity: Identity, course_slug: str, stars
             rating.stars, rating.rated_at = stars, now
         session.add(rating)
     return now
-

@@ -61,7 +61,8 @@ def protect_series(daily: Sequence[int], *, k: int) -> list[SeriesPoint]:
     for value in daily:
         running += value
         withhold_day = is_small(value, k) or (
-            pending_count > 0 and value > 0 and (pending_count < 2 or pending_sum < k))
+            pending_count > 0 and value > 0 and (pending_count < 2 or pending_sum < k)
+        )
         if withhold_day:
             pending_sum += value
             pending_count += 1

@@ -22,11 +22,15 @@ def _check_code(code: str) -> str | None:
     if not code.isdigit():
         return f"code '{code}' is not a locality code (digits only)"
     if len(code) not in (2, 5):
-        return (f"code '{code}' must have 2 digits (province) or 5 digits (commune), leading zeros kept; "
-                "in Excel, format the column as Text")
+        return (
+            f"code '{code}' must have 2 digits (province) or 5 digits (commune), leading zeros kept; "
+            "in Excel, format the column as Text"
+        )
     if len(code) == 2 and code not in PROVINCES:
-        return (f"code '{code}' is not an official province code; commune codes have 5 digits with leading zeros "
-                "(in Excel, format the column as Text)")
+        return (
+            f"code '{code}' is not an official province code; commune codes have 5 digits with leading zeros "
+            "(in Excel, format the column as Text)"
+        )
     if len(code) == 5 and code not in COMMUNES:
         return f"code '{code}' is not an official commune code"
     return None

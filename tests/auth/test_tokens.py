@@ -20,13 +20,17 @@ ISS, AUD = "https://id.example.vn", "bdhvs-course-service"
 
 
 def _pem(key) -> str:
-    return key.public_key().public_bytes(serialization.Encoding.PEM,
-                                         serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
 
 
 def _private(key) -> str:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
 
 
 @pytest.fixture(scope="module")
@@ -50,18 +54,34 @@ def idp_client(settings, engine, tmp_path, rsa_key, ec_key):
         return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()
 
     jwks_file = tmp_path / "jwks.json"
-    jwks_file.write_text(json.dumps({"keys": [{"kty": "EC", "crv": "P-256", "kid": "ec-1", "use": "sig",
-                                               "x": b64(numbers.x), "y": b64(numbers.y)}]}))
-    configured = settings.model_copy(update={"jwt_issuer": ISS, "jwt_audience": AUD,
-                                             "jwt_public_keys_file": pem_file, "jwt_jwks_file": jwks_file})
+    jwks_file.write_text(
+        json.dumps(
+            {
+                "keys": [
+                    {"kty": "EC", "crv": "P-256", "kid": "ec-1", "use": "sig", "x": b64(numbers.x), "y": b64(numbers.y)}
+                ]
+            }
+        )
+    )
+    configured = settings.model_copy(
+        update={"jwt_issuer": ISS, "jwt_audience": AUD, "jwt_public_keys_file": pem_file, "jwt_jwks_file": jwks_file}
+    )
     with TestClient(create_app(configured, engine=engine), raise_server_exceptions=False) as client:
         yield client
 
 
 def claims(**overrides):
     now = int(time.time())
-    base = {"iss": ISS, "aud": AUD, "sub": "pairwise-abc", "scope": "learner", "locality": "00070",
-            "iat": now, "nbf": now, "exp": now + 300}
+    base = {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": "pairwise-abc",
+        "scope": "learner",
+        "locality": "00070",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -123,10 +143,16 @@ def test_hs256_signed_with_the_public_key_is_rejected(idp_client, rsa_key):
 
 def test_unknown_kid_and_wrong_key_are_rejected(idp_client, ec_key):
     other = ec.generate_private_key(ec.SECP256R1())
-    assert call(idp_client, jwt.encode(claims(), _private(ec_key), algorithm="ES256",
-                                       headers={"kid": "nope"})).json()["error"]["code"] == "invalid_token"
-    assert call(idp_client, jwt.encode(claims(), _private(other), algorithm="ES256",
-                                       headers={"kid": "ec-1"})).status_code == 401
+    assert (
+        call(idp_client, jwt.encode(claims(), _private(ec_key), algorithm="ES256", headers={"kid": "nope"})).json()[
+            "error"
+        ]["code"]
+        == "invalid_token"
+    )
+    assert (
+        call(idp_client, jwt.encode(claims(), _private(other), algorithm="ES256", headers={"kid": "ec-1"})).status_code
+        == 401
+    )
 
 
 def test_oversized_and_malformed_tokens_are_rejected(idp_client, rsa_key):
@@ -159,10 +185,22 @@ def test_production_refuses_development_secrets(tmp_path):
     with pytest.raises(UnsafeConfiguration):
         Settings(app_env="production")
     with pytest.raises(UnsafeConfiguration):
-        Settings(app_env="production", jwt_dev_secret="x" * 40, pepper="p" * 40, jwt_issuer=ISS,
-                 jwt_public_keys_file=tmp_path / "k.pem", certificate_key_file=tmp_path / "c.pem")
-    ok = Settings(app_env="production", pepper="p" * 40, jwt_issuer=ISS, jwt_public_keys_file=tmp_path / "k.pem",
-                  certificate_key_file=tmp_path / "c.pem", dev_secrets_file=tmp_path / "dev.json")
+        Settings(
+            app_env="production",
+            jwt_dev_secret="x" * 40,
+            pepper="p" * 40,
+            jwt_issuer=ISS,
+            jwt_public_keys_file=tmp_path / "k.pem",
+            certificate_key_file=tmp_path / "c.pem",
+        )
+    ok = Settings(
+        app_env="production",
+        pepper="p" * 40,
+        jwt_issuer=ISS,
+        jwt_public_keys_file=tmp_path / "k.pem",
+        certificate_key_file=tmp_path / "c.pem",
+        dev_secrets_file=tmp_path / "dev.json",
+    )
     assert ok.hs256_secret() is None
     with pytest.raises(UnsafeConfiguration):
         ok.dev_secrets()

@@ -13,8 +13,12 @@ def test_course_list_and_outline(client, content):
     detail = client.get("/api/v1/courses/an-toan").json()
     assert [m["slug"] for m in detail["outline"]] == ["mat-khau", "lua-dao"]
     assert [lesson["slug"] for lesson in detail["outline"][0]["lessons"]] == ["mat-khau-manh", "xac-thuc-hai-lop"]
-    assert detail["outline"][0]["quiz"] == {"id": "mat-khau", "title": "Kiểm tra mật khẩu", "questions": 2,
-                                            "pass_ratio": 0.5}
+    assert detail["outline"][0]["quiz"] == {
+        "id": "mat-khau",
+        "title": "Kiểm tra mật khẩu",
+        "questions": 2,
+        "pass_ratio": 0.5,
+    }
     assert detail["outline"][1]["quiz"]["pass_ratio"] == 1.0
 
 
@@ -41,7 +45,7 @@ def test_lesson_markdown_is_rendered_with_tables_and_task_lists(client, content)
 def test_hostile_markdown_is_inert(client, content):
     html = client.get("/api/v1/courses/an-toan/lessons/xac-thuc-hai-lop").json()["html"]
     assert "<script" not in html and "onerror=" not in html.replace("&quot;", "").replace('onerror="alert', "x")
-    assert "<img src=\"x\"" not in html
+    assert '<img src="x"' not in html
     assert 'href="javascript' not in html
     assert '<a href="https://dichvucong.gov.vn"' in html
     assert '<img src="https://example.org/a.png" alt="Ảnh minh hoạ">' in html

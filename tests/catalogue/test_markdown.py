@@ -53,8 +53,7 @@ def test_the_bundled_fixture_content_parses():
     course = courses[0]
     assert course.sequential is True and course.pass_ratio == 0.5
     assert [m.slug for m in course.modules] == ["mat-khau", "lua-dao"]
-    assert [lesson.slug for _, lesson in course.lessons()] == ["mat-khau-manh", "xac-thuc-hai-lop",
-                                                               "nhan-biet-lua-dao"]
+    assert [lesson.slug for _, lesson in course.lessons()] == ["mat-khau-manh", "xac-thuc-hai-lop", "nhan-biet-lua-dao"]
 
 
 def test_quiz_questions_options_answers_and_explanations():
@@ -92,29 +91,47 @@ def test_text_is_normalised_to_nfc():
     [
         ({"course_md": "title: x\n"}, "content/khoa/course.md:1: missing front matter"),
         ({"course_md": "---\nsummary: s\n---\n"}, "content/khoa/course.md:1: front matter needs a 'title'"),
-        ({"course_md": "---\ntitle: T\nsummary: s\nauthor: me\n---\n"},
-         "content/khoa/course.md:4: unknown front-matter key 'author'"),
-        ({"course_md": "---\ntitle: T\nsummary: s\npass_ratio: 1.5\n---\n"},
-         "content/khoa/course.md:4: 'pass_ratio' must be a number greater than 0 and at most 1"),
-        ({"course_md": "---\ntitle: T\nsummary: s\nsequential: maybe\n---\n"},
-         "content/khoa/course.md:4: 'sequential' must be true or false"),
+        (
+            {"course_md": "---\ntitle: T\nsummary: s\nauthor: me\n---\n"},
+            "content/khoa/course.md:4: unknown front-matter key 'author'",
+        ),
+        (
+            {"course_md": "---\ntitle: T\nsummary: s\npass_ratio: 1.5\n---\n"},
+            "content/khoa/course.md:4: 'pass_ratio' must be a number greater than 0 and at most 1",
+        ),
+        (
+            {"course_md": "---\ntitle: T\nsummary: s\nsequential: maybe\n---\n"},
+            "content/khoa/course.md:4: 'sequential' must be true or false",
+        ),
         ({"course_md": "---\ntitle: [unclosed\n---\n"}, "content/khoa/course.md:2: front matter is not valid YAML"),
         ({"course_md": "---\ntitle: T\n"}, "content/khoa/course.md:1: front matter is not closed"),
         ({"course_md": None}, "content/khoa/course.md:1: missing course.md"),
         ({"01-mot__module_md": None}, "content/khoa/01-mot/module.md:1: missing module.md"),
-        ({"01-mot__01-bai-a_md": "---\nminutes: 3\n---\n\nx\n"},
-         "content/khoa/01-mot/01-bai-a.md:1: front matter needs a 'title'"),
-        ({"01-mot__01-bai-a_md": "---\ntitle: T\nminutes: -3\n---\n\nx\n"},
-         "content/khoa/01-mot/01-bai-a.md:3: 'minutes' must be a whole number"),
-        ({"01-mot__01-bai-a_md": "---\ntitle: T\n---\n\n"},
-         "content/khoa/01-mot/01-bai-a.md:4: the lesson has no body"),
-        ({"01-mot__01-bai-a_md": b"---\ntitle: T\n---\n\nch\xe0o\n"},
-         "content/khoa/01-mot/01-bai-a.md:5: file is not valid UTF-8"),
-        ({"01-mot__bai-khong-so_md": LESSON},
-         "content/khoa/01-mot/bai-khong-so.md:1: lesson file must be named 'NN-lesson-slug.md'"),
+        (
+            {"01-mot__01-bai-a_md": "---\nminutes: 3\n---\n\nx\n"},
+            "content/khoa/01-mot/01-bai-a.md:1: front matter needs a 'title'",
+        ),
+        (
+            {"01-mot__01-bai-a_md": "---\ntitle: T\nminutes: -3\n---\n\nx\n"},
+            "content/khoa/01-mot/01-bai-a.md:3: 'minutes' must be a whole number",
+        ),
+        (
+            {"01-mot__01-bai-a_md": "---\ntitle: T\n---\n\n"},
+            "content/khoa/01-mot/01-bai-a.md:4: the lesson has no body",
+        ),
+        (
+            {"01-mot__01-bai-a_md": b"---\ntitle: T\n---\n\nch\xe0o\n"},
+            "content/khoa/01-mot/01-bai-a.md:5: file is not valid UTF-8",
+        ),
+        (
+            {"01-mot__bai-khong-so_md": LESSON},
+            "content/khoa/01-mot/bai-khong-so.md:1: lesson file must be named 'NN-lesson-slug.md'",
+        ),
         ({"02-hai__module_md": MODULE}, "content/khoa/02-hai/module.md:1: the module has no lessons"),
-        ({"02-hai__module_md": MODULE, "02-hai__01-bai-a_md": LESSON},
-         "content/khoa/02-hai/01-bai-a.md:1: lesson slug 'bai-a' is used twice in this course"),
+        (
+            {"02-hai__module_md": MODULE, "02-hai__01-bai-a_md": LESSON},
+            "content/khoa/02-hai/01-bai-a.md:1: lesson slug 'bai-a' is used twice in this course",
+        ),
         ({"Mo-dun__01-x_md": LESSON}, "content/khoa/Mo-dun/01-x.md:1: not in a 'NN-module-slug/' directory"),
     ],
 )
@@ -150,8 +167,9 @@ def test_quiz_with_bad_pass_ratio_and_unknown_key():
 
 
 def test_every_problem_is_reported_not_just_the_first():
-    found = problems_of(course_md="---\ntitle: T\nsummary: s\nx: 1\n---\n",
-                        **{"01-mot__01-bai-a_md": "---\nminutes: 3\n---\n\nx\n"})
+    found = problems_of(
+        course_md="---\ntitle: T\nsummary: s\nx: 1\n---\n", **{"01-mot__01-bai-a_md": "---\nminutes: 3\n---\n\nx\n"}
+    )
     assert len(found) >= 2
 
 

@@ -15,22 +15,35 @@ T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
 def complete_an_toan(client, headers):
     lessons = ["mat-khau-manh", "xac-thuc-hai-lop", "nhan-biet-lua-dao"]
-    events = [{"id": str(uuid.uuid4()), "type": "lesson_completed", "course": "an-toan", "lesson": slug,
-               "at": (T0 + timedelta(minutes=i)).isoformat()} for i, slug in enumerate(lessons)]
+    events = [
+        {
+            "id": str(uuid.uuid4()),
+            "type": "lesson_completed",
+            "course": "an-toan",
+            "lesson": slug,
+            "at": (T0 + timedelta(minutes=i)).isoformat(),
+        }
+        for i, slug in enumerate(lessons)
+    ]
     assert client.post("/api/v1/progress/events", json={"events": events}, headers=headers).json()["accepted"] == 3
-    first = client.post("/api/v1/courses/an-toan/quizzes/mat-khau/attempts",
-                        json={"answers": {"q-manh": ["b"], "q-an-toan": ["a", "b"]}}, headers=headers).json()
+    first = client.post(
+        "/api/v1/courses/an-toan/quizzes/mat-khau/attempts",
+        json={"answers": {"q-manh": ["b"], "q-an-toan": ["a", "b"]}},
+        headers=headers,
+    ).json()
     assert first["passed"] and not first["course_completed"]
-    last = client.post("/api/v1/courses/an-toan/quizzes/lua-dao/attempts",
-                       json={"answers": {"q1": ["b"]}}, headers=headers).json()
+    last = client.post(
+        "/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"answers": {"q1": ["b"]}}, headers=headers
+    ).json()
     assert last["passed"] and last["course_completed"]
     return last["certificate"]
 
 
 def test_completing_a_course_issues_one_verifiable_certificate(client, content, auth, session):
     headers = auth("learner")
-    failed = client.post("/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"answers": {"q1": ["a"]}},
-                         headers=headers).json()
+    failed = client.post(
+        "/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"answers": {"q1": ["a"]}}, headers=headers
+    ).json()
     assert failed["passed"] is False
     code = complete_an_toan(client, headers)
     assert len(code) >= 10 and code.isalnum() and code.upper() == code

@@ -24,18 +24,34 @@ def test_two_concurrent_completions_issue_one_certificate(settings, engine, make
         headers = {"Authorization": f"Bearer {make_token('learner', sub='racer')}"}
         with TestClient(app) as client:
             lessons = ["mat-khau-manh", "xac-thuc-hai-lop", "nhan-biet-lua-dao"]
-            events = [{"id": str(uuid.uuid4()), "type": "lesson_completed", "course": "an-toan", "lesson": s,
-                       "at": f"2026-11-01T08:0{i}:00+00:00"} for i, s in enumerate(lessons)]
+            events = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "lesson_completed",
+                    "course": "an-toan",
+                    "lesson": s,
+                    "at": f"2026-11-01T08:0{i}:00+00:00",
+                }
+                for i, s in enumerate(lessons)
+            ]
             client.post("/api/v1/progress/events", json={"events": events}, headers=headers)
-            client.post("/api/v1/courses/an-toan/quizzes/mat-khau/attempts",
-                        json={"answers": {"q-manh": ["b"], "q-an-toan": ["a", "b"]}}, headers=headers)
+            client.post(
+                "/api/v1/courses/an-toan/quizzes/mat-khau/attempts",
+                json={"answers": {"q-manh": ["b"], "q-an-toan": ["a", "b"]}},
+                headers=headers,
+            )
             barrier = threading.Barrier(2)
             replies = []
 
             def finish():
                 barrier.wait()
-                replies.append(client.post("/api/v1/courses/an-toan/quizzes/lua-dao/attempts",
-                                           json={"answers": {"q1": ["b"]}}, headers=headers))
+                replies.append(
+                    client.post(
+                        "/api/v1/courses/an-toan/quizzes/lua-dao/attempts",
+                        json={"answers": {"q1": ["b"]}},
+                        headers=headers,
+                    )
+                )
 
             threads = [threading.Thread(target=finish) for _ in range(2)]
             for thread in threads:

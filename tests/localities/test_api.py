@@ -7,8 +7,12 @@ def test_provinces(client):
     body = client.get("/api/v1/localities").json()
     provinces = body["provinces"]
     assert len(provinces) == 34
-    assert provinces[0] == {"code": "01", "name": "Thành phố Hà Nội", "division_type": "thành phố trung ương",
-                            "communes_count": 126}
+    assert provinces[0] == {
+        "code": "01",
+        "name": "Thành phố Hà Nội",
+        "division_type": "thành phố trung ương",
+        "communes_count": 126,
+    }
     assert {"79", "01", "96"} <= {p["code"] for p in provinces}
     assert sum(p["communes_count"] for p in provinces) == 3321
     assert all(len(p["code"]) == 2 for p in provinces)

@@ -38,17 +38,22 @@ def test_batch_resent_three_times_leaves_the_same_state(client, content, auth, s
 def test_out_of_order_batch_is_sorted_by_time_and_unknowns_are_rejected(client, content, auth):
     headers = auth("learner")
     later, earlier, bad_course, bad_lesson, bad_type = (uuid.uuid4() for _ in range(5))
-    batch = {"events": [
-        event("xac-thuc-hai-lop", at=T0 + timedelta(hours=1), id=later),
-        event("mat-khau-manh", at=T0, id=earlier),
-        event("x", course="nope", id=bad_course),
-        event("nope", id=bad_lesson),
-        event("mat-khau-manh", id=bad_type, type="video_watched"),
-    ]}
+    batch = {
+        "events": [
+            event("xac-thuc-hai-lop", at=T0 + timedelta(hours=1), id=later),
+            event("mat-khau-manh", at=T0, id=earlier),
+            event("x", course="nope", id=bad_course),
+            event("nope", id=bad_lesson),
+            event("mat-khau-manh", id=bad_type, type="video_watched"),
+        ]
+    }
     body = client.post(URL, json=batch, headers=headers).json()
     assert body["accepted"] == 2 and body["duplicates"] == 0
     assert {(r["id"], r["reason"]) for r in body["rejected"]} == {
-        (str(bad_course), "unknown_course"), (str(bad_lesson), "unknown_lesson"), (str(bad_type), "unsupported_type")}
+        (str(bad_course), "unknown_course"),
+        (str(bad_lesson), "unknown_lesson"),
+        (str(bad_type), "unsupported_type"),
+    }
 
 
 def test_sequential_rule_rejects_locked_lessons_and_allows_them_later(client, content, auth):
@@ -56,10 +61,12 @@ def test_sequential_rule_rejects_locked_lessons_and_allows_them_later(client, co
     locked_id = uuid.uuid4()
     body = client.post(URL, json={"events": [event("nhan-biet-lua-dao", id=locked_id)]}, headers=headers).json()
     assert body["rejected"] == [{"id": str(locked_id), "reason": "locked"}]
-    client.post(URL, json={"events": [event("mat-khau-manh"), event("xac-thuc-hai-lop", at=T0 + timedelta(1))]},
-                headers=headers)
-    resent = client.post(URL, json={"events": [event("nhan-biet-lua-dao", id=locked_id, at=T0 + timedelta(2))]},
-                         headers=headers).json()
+    client.post(
+        URL, json={"events": [event("mat-khau-manh"), event("xac-thuc-hai-lop", at=T0 + timedelta(1))]}, headers=headers
+    )
+    resent = client.post(
+        URL, json={"events": [event("nhan-biet-lua-dao", id=locked_id, at=T0 + timedelta(2))]}, headers=headers
+    ).json()
     assert resent == {"accepted": 1, "duplicates": 0, "rejected": []}  # a rejected event may be sent again
 
 
@@ -72,23 +79,30 @@ def test_first_completion_time_stays_and_completion_never_goes_back(client, cont
     headers = auth("learner")
     client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0 + timedelta(days=2))]}, headers=headers)
     client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0)]}, headers=headers)
-    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0 + timedelta(days=5))]},
-                headers=headers)
+    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=T0 + timedelta(days=5))]}, headers=headers)
     row = session.exec(select(LessonCompletion)).one()
     assert row.completed_at == T0
     assert session.exec(select(Enrolment)).one().started_at == T0
 
 
 def test_future_times_are_clamped_to_now(client, content, auth, session):
-    client.post(URL, json={"events": [event("bai-mot", course="tu-chon", at=datetime(2099, 1, 1, tzinfo=UTC))]},
-                headers=auth("learner"))
+    client.post(
+        URL,
+        json={"events": [event("bai-mot", course="tu-chon", at=datetime(2099, 1, 1, tzinfo=UTC))]},
+        headers=auth("learner"),
+    )
     assert session.exec(select(LessonCompletion)).one().completed_at <= datetime.now(UTC)
 
 
 def test_invalid_body_is_422_and_stores_nothing(client, content, auth, session):
     headers = auth("learner")
-    for body in [{"events": [event("mat-khau-manh"), {"id": "nope"}]}, {"events": "x"}, {}, [],
-                 {"events": [{**event("mat-khau-manh"), "at": "yesterday"}]}]:
+    for body in [
+        {"events": [event("mat-khau-manh"), {"id": "nope"}]},
+        {"events": "x"},
+        {},
+        [],
+        {"events": [{**event("mat-khau-manh"), "at": "yesterday"}]},
+    ]:
         response = client.post(URL, json=body, headers=headers)
         assert response.status_code == 422, body
     assert session.exec(select(LessonCompletion)).all() == []
@@ -111,8 +125,11 @@ def test_the_commune_is_the_one_in_the_latest_token(client, content, auth, sessi
 
     client.post(URL, json={"events": [event("bai-mot", course="tu-chon")]}, headers=auth("learner", sub="mover"))
     assert session.exec(select(Learner)).one().commune == "00070"
-    client.post(URL, json={"events": [event("bai-hai", course="tu-chon")]},
-                headers=auth("learner", sub="mover", locality="25747"))
+    client.post(
+        URL,
+        json={"events": [event("bai-hai", course="tu-chon")]},
+        headers=auth("learner", sub="mover", locality="25747"),
+    )
     session.expire_all()
     learner = session.exec(select(Learner)).one()
     assert learner.commune == "25747"

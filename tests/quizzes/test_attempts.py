@@ -37,8 +37,9 @@ def test_same_attempt_id_returns_the_first_result_whatever_the_answers(client, c
 def test_attempt_id_reused_for_another_quiz_is_409(client, content, auth):
     attempt = str(uuid.uuid4())
     client.post(URL, json={"id": attempt, "answers": {}}, headers=auth("learner"))
-    response = client.post("/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"id": attempt, "answers": {}},
-                           headers=auth("learner"))
+    response = client.post(
+        "/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"id": attempt, "answers": {}}, headers=auth("learner")
+    )
     assert response.status_code == 409
 
 
@@ -56,9 +57,13 @@ def test_bad_attempts_are_4xx_and_store_nothing(client, content, auth, session):
         response = client.post(URL, json=body, headers=headers)
         assert response.status_code == status, (body, response.text)
         assert response.json()["error"]["code"] == "invalid_request"
-    assert client.post("/api/v1/courses/an-toan/quizzes/nope/attempts", json={"answers": {}},
-                       headers=headers).status_code == 404
-    assert client.post(URL, content=b"{not json", headers={**headers, "content-type": "application/json"}
-                       ).status_code == 422
+    assert (
+        client.post("/api/v1/courses/an-toan/quizzes/nope/attempts", json={"answers": {}}, headers=headers).status_code
+        == 404
+    )
+    assert (
+        client.post(URL, content=b"{not json", headers={**headers, "content-type": "application/json"}).status_code
+        == 422
+    )
     assert client.post(URL, json={"answers": {}}).status_code == 401
     assert session.exec(select(QuizAttempt)).all() == []

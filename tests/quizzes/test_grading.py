@@ -9,11 +9,15 @@ from app.errors import Unprocessable
 from app.quizzes.grading import grade
 
 QUIZ = QuizView(
-    slug="m", title="Q", pass_ratio=0.5, content_hash="h",
+    slug="m",
+    title="Q",
+    pass_ratio=0.5,
+    content_hash="h",
     questions=(
         QuestionView("single", "?", (OptionView("a", "1", False), OptionView("b", "2", True)), "because"),
-        QuestionView("multi", "?", (OptionView("a", "1", True), OptionView("b", "2", True),
-                                    OptionView("c", "3", False)), None),
+        QuestionView(
+            "multi", "?", (OptionView("a", "1", True), OptionView("b", "2", True), OptionView("c", "3", False)), None
+        ),
     ),
 )
 

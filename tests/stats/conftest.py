@@ -13,13 +13,19 @@ from tests.stats.seeding import LAUNCH, enrol, new_key
 def seed(session):
     """seed("00070", started=5, completed=3, course="an-toan") -> the new learner keys."""
 
-    def make(commune: str, *, started: int, completed: int = 0, course: str = "an-toan",
-             completed_at: datetime = LAUNCH) -> list[str]:
+    def make(
+        commune: str, *, started: int, completed: int = 0, course: str = "an-toan", completed_at: datetime = LAUNCH
+    ) -> list[str]:
         keys = []
         for i in range(started):
             key = new_key()
-            enrol(session, learner_key=key, commune=commune, course=course,
-                  completed_at=completed_at if i < completed else None)
+            enrol(
+                session,
+                learner_key=key,
+                commune=commune,
+                course=course,
+                completed_at=completed_at if i < completed else None,
+            )
             keys.append(key)
         return keys
 

@@ -12,8 +12,9 @@ LAUNCH = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
 _serial = itertools.count()
 
 
-def enrol(session, *, learner_key: str, commune: str, course: str, started_at=LAUNCH, completed_at=None,
-          shards: int = 4) -> None:
+def enrol(
+    session, *, learner_key: str, commune: str, course: str, started_at=LAUNCH, completed_at=None, shards: int = 4
+) -> None:
     """Create the learner if needed, start (and maybe complete) a course, move the rollups."""
     learner = session.get(Learner, learner_key)
     if learner is None:
@@ -24,7 +25,8 @@ def enrol(session, *, learner_key: str, commune: str, course: str, started_at=LA
         commune_now = learner.commune
     before = rollups.learner_contribution(session, learner_key=learner_key, commune=commune_now)
     enrolment = session.get(Enrolment, (learner_key, course)) or Enrolment(
-        learner_key=learner_key, course_slug=course, started_at=started_at)
+        learner_key=learner_key, course_slug=course, started_at=started_at
+    )
     if completed_at is not None and enrolment.completed_at is None:
         enrolment.completed_at = completed_at
     session.add(enrolment)

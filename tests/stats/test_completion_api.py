@@ -73,15 +73,18 @@ def test_a_learner_in_two_courses_counts_once_in_all_courses(client, auth, conte
     assert tu_chon["total"]["completed"] == 4
 
 
-@pytest.mark.parametrize(("params", "status", "code"), [
-    ({"course": "nope"}, 404, "course_not_found"),
-    ({"province": "99"}, 404, "province_not_found"),
-    ({"level": "commune"}, 422, "province_required"),
-    ({"level": "province", "province": "01"}, 422, "province_unexpected"),
-    ({"level": "district"}, 422, "invalid_request"),
-    ({"format": "xlsx"}, 422, "invalid_request"),
-    ({"province": "0001"}, 422, "invalid_request"),
-])
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"course": "nope"}, 404, "course_not_found"),
+        ({"province": "99"}, 404, "province_not_found"),
+        ({"level": "commune"}, 422, "province_required"),
+        ({"level": "province", "province": "01"}, 422, "province_unexpected"),
+        ({"level": "district"}, 422, "invalid_request"),
+        ({"format": "xlsx"}, 422, "invalid_request"),
+        ({"province": "0001"}, 422, "invalid_request"),
+    ],
+)
 def test_bad_queries_are_clear_json_errors(client, auth, content, params, status, code):
     response = client.get(URL, params=params, headers=auth("stats"))
     assert response.status_code == status
@@ -97,8 +100,16 @@ def test_csv_for_excel(client, auth, country):
     assert disposition.startswith('attachment; filename="completion_an-toan_provinces_')
     assert disposition.endswith('.csv"')
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == ["code", "name", "learners", "completed", "completion_rate", "target", "coverage_rate",
-                       "satisfaction"]
+    assert rows[0] == [
+        "code",
+        "name",
+        "learners",
+        "completed",
+        "completion_rate",
+        "target",
+        "coverage_rate",
+        "satisfaction",
+    ]
     by_code = {row[0]: row for row in rows[1:]}
     assert by_code["79"][1] == "Thành phố Hồ Chí Minh" and by_code["79"][2] == ""  # withheld: empty cell
     assert by_code["08"][2:4] == ["10", "6"]
@@ -125,8 +136,13 @@ def test_timeseries_daily_completions_and_running_total(client, auth, content, s
     body = client.get(SERIES, params=params, headers=auth("stats")).json()
     assert body["name"] == "Tuyên Quang" and body["withheld"] is False
     rows = [(r["day"], r["completed"], r["running_total"]) for r in body["rows"]]
-    assert rows == [("2026-05-01", 5, 5), ("2026-05-02", None, None), ("2026-05-03", 0, None),
-                    ("2026-05-04", None, 10), ("2026-05-05", 0, 10)]
+    assert rows == [
+        ("2026-05-01", 5, 5),
+        ("2026-05-02", None, None),
+        ("2026-05-03", 0, None),
+        ("2026-05-04", None, 10),
+        ("2026-05-05", 0, 10),
+    ]
     later = client.get(SERIES, params={**params, "from": "2026-05-03"}, headers=auth("stats")).json()
     assert later["rows"] == body["rows"][2:]  # the same figures whatever the window
 
@@ -138,15 +154,20 @@ def test_timeseries_of_a_withheld_province_is_withheld(client, auth, country):
 
 
 def test_timeseries_csv_and_bad_ranges(client, auth, country):
-    response = client.get(SERIES, params={"format": "csv", "from": "2026-05-01", "to": "2026-05-02"},
-                          headers=auth("stats"))
+    response = client.get(
+        SERIES, params={"format": "csv", "from": "2026-05-01", "to": "2026-05-02"}, headers=auth("stats")
+    )
     assert response.content.startswith(b"\xef\xbb\xbf")
-    assert 'filename="timeseries_all-courses_national_2026-05-01_2026-05-02.csv"' in \
-        response.headers["content-disposition"]
+    assert (
+        'filename="timeseries_all-courses_national_2026-05-01_2026-05-02.csv"'
+        in response.headers["content-disposition"]
+    )
     lines = response.content.decode("utf-8-sig").splitlines()
     assert lines[0] == "day,code,name,completed,running_total" and lines[1] == "2026-05-01,,Toàn quốc,11,11"
-    for params, code in [({"from": "2026-05-02", "to": "2026-05-01"}, "invalid_range"),
-                         ({"from": "2000-01-01", "to": "2026-05-01"}, "range_too_long"),
-                         ({"from": "yesterday"}, "invalid_request")]:
+    for params, code in [
+        ({"from": "2026-05-02", "to": "2026-05-01"}, "invalid_range"),
+        ({"from": "2000-01-01", "to": "2026-05-01"}, "range_too_long"),
+        ({"from": "yesterday"}, "invalid_request"),
+    ]:
         response = client.get(SERIES, params=params, headers=auth("stats"))
         assert response.status_code == 422 and response.json()["error"]["code"] == code

@@ -34,15 +34,21 @@ event = st.one_of(
 
 
 def _identity(number: int, commune: str) -> Identity:
-    return Identity(issuer="https://id.test", subject=f"s{number}", scopes=frozenset({"learner"}), locality=commune,
-                    learner_key=f"{number:064x}")
+    return Identity(
+        issuer="https://id.test",
+        subject=f"s{number}",
+        scopes=frozenset({"learner"}),
+        locality=commune,
+        learner_key=f"{number:064x}",
+    )
 
 
 def _complete(session, identity: Identity, course: str, at) -> None:
     """As the progress code does: lock the learner, change their rows, apply the difference."""
     with learners.changing(session, identity=identity, shards=SHARDS) as row:
         enrolment = session.get(Enrolment, (row.key, course)) or Enrolment(
-            learner_key=row.key, course_slug=course, started_at=at)
+            learner_key=row.key, course_slug=course, started_at=at
+        )
         enrolment.completed_at = enrolment.completed_at or at  # a resent completion changes nothing
         session.add(enrolment)
 
@@ -52,8 +58,14 @@ def _run(session, events) -> None:
     for name, number, *args in events:
         identity = _identity(number, home[number])
         if name == "enrol":  # direct rows + rollups.apply, on the learner's current commune
-            enrol(session, learner_key=identity.learner_key, commune=home[number], course=args[0],
-                  started_at=args[1], shards=SHARDS)
+            enrol(
+                session,
+                learner_key=identity.learner_key,
+                commune=home[number],
+                course=args[0],
+                started_at=args[1],
+                shards=SHARDS,
+            )
         elif name == "complete":
             _complete(session, identity, args[0], args[1])
         elif name == "rate":

@@ -26,8 +26,9 @@ def _seed(session, rng: random.Random) -> list[tuple[str, bool]]:
         key, completed = new_key(), rng.random() < 0.6
         session.add(Learner(key=key, commune=commune, created_at=LAUNCH))
         at = LAUNCH + timedelta(hours=rng.randrange(200))
-        enrolments.append(Enrolment(learner_key=key, course_slug="an-toan", started_at=at,
-                                    completed_at=at if completed else None))
+        enrolments.append(
+            Enrolment(learner_key=key, course_slug="an-toan", started_at=at, completed_at=at if completed else None)
+        )
         people.append((commune, completed))
     session.flush()  # learners first: enrolments refer to them
     session.add_all(enrolments)
@@ -47,7 +48,8 @@ def _check(rows: dict, truth: dict[str, Counter]) -> None:
         if withheld:
             assert len(withheld) >= 2 or all(truth[c][measure] == 0 for c in rows if c not in withheld)
             assert sum(truth[c][measure] for c in withheld) >= K or len(withheld) == sum(
-                1 for c in rows if truth[c][measure])
+                1 for c in rows if truth[c][measure]
+            )
 
 
 def test_a_seeded_country_gives_exact_figures_with_suppression(client, auth, content, session):

@@ -101,9 +101,11 @@ def test_a_province_withheld_as_a_complement_does_not_reveal_itself_through_its_
 
 
 def test_rates_from_withheld_counts_are_withheld():
-    counts = {COMMUNES_BY_PROVINCE["01"][0].code: Counts(learners=50, completed=4, ratings=2, stars=10),
-              COMMUNES_BY_PROVINCE["01"][1].code: Counts(learners=5, completed=0),
-              **{code: Counts(learners=n, completed=n) for code, n in _big_country("01").items()}}
+    counts = {
+        COMMUNES_BY_PROVINCE["01"][0].code: Counts(learners=50, completed=4, ratings=2, stars=10),
+        COMMUNES_BY_PROVINCE["01"][1].code: Counts(learners=5, completed=0),
+        **{code: Counts(learners=n, completed=n) for code, n in _big_country("01").items()},
+    }
     table = completion_table(counts, {"01": 1000}, k=K, province="01")
     first, second = (published_row(cell, k=K) for cell in table.communes[:2])
     assert first["completed"] is None and first["completion_rate"] is None and first["satisfaction"] is None

@@ -63,8 +63,9 @@ def test_excel_semicolon_csv_is_understood():
 
 
 def _rate(client, auth, sub: str, stars, course: str = "an-toan", locality: str = "00691"):
-    return client.put(f"/api/v1/courses/{course}/rating", json={"stars": stars},
-                      headers=auth("learner", sub=sub, locality=locality))
+    return client.put(
+        f"/api/v1/courses/{course}/rating", json={"stars": stars}, headers=auth("learner", sub=sub, locality=locality)
+    )
 
 
 def _rollup(session, course: str) -> tuple[int, int]:
