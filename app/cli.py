@@ -100,10 +100,11 @@ def cmd_serve(args) -> int:
 def cmd_stats_rebuild(args) -> int:
     from sqlmodel import Session
 
-    from app.stats.rebuild import rebuild
+    from app.learners.rebuild import rebuild
 
     with Session(_engine()) as session:
         found = rebuild(session, write=not args.check)
+        session.commit()
     for difference in found[:100]:
         print(difference)
     if len(found) > 100:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, Table, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
-
-from app.config import get_settings
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -71,9 +69,13 @@ def make_unpooled_engine(url: str) -> Engine:
     return create_engine(url, poolclass=NullPool)
 
 
-@lru_cache
-def get_engine() -> Engine:
-    return make_engine(get_settings().database_url)
+def insert_for(session: Session, table: Table):
+    """An INSERT that knows `on_conflict_do_*` on either backend (both dialects spell it the same)."""
+    return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
+
+
+def is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def get_session(request: Request) -> Iterator[Session]:

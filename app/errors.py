@@ -45,6 +45,10 @@ class PayloadTooLarge(AppError):
     status, code = 413, "payload_too_large"
 
 
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+
+
 class Unprocessable(AppError):
     status, code = 422, "invalid_request"
 

@@ -10,17 +10,18 @@ from sqlalchemy import Engine
 from app.auth.tokens import TokenVerifier
 from app.catalogue.router import router as catalogue_router
 from app.catalogue.service import CatalogueCache
+from app.certificates.issuer import CertificateIssuer
 from app.certificates.router import router as certificates_router
 from app.certificates.router import well_known
 from app.certificates.signing import CertificateSigner
 from app.config import Settings, get_settings
-from app.db import get_engine
+from app.db import make_engine
 from app.errors import install_error_handlers
+from app.learners.router import router as learners_router
 from app.localities.router import router as localities_router
 from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
 from app.progress.router import router as progress_router
-from app.quizzes.router import router as quizzes_router
 from app.stats.router import router as stats_router
 
 
@@ -32,15 +33,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description="Lessons, quizzes, offline-safe progress, verifiable certificates and locality statistics.",
     )
     app.state.settings = settings
-    app.state.engine = engine or get_engine()
+    app.state.engine = engine or make_engine(settings.database_url)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.verifier = TokenVerifier(settings)
-    app.state.signer = CertificateSigner(settings)
+    app.state.issuer = CertificateIssuer(CertificateSigner(settings), settings.public_base_url)
 
     routers = (
         catalogue_router,
         localities_router,
-        quizzes_router,
+        learners_router,
         progress_router,
         certificates_router,
         stats_router,

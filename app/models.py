@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from app.catalogue import models as catalogue_models  # noqa: F401
 from app.certificates import models as certificate_models  # noqa: F401
+from app.learners import models as learner_models  # noqa: F401
 from app.progress import models as progress_models  # noqa: F401
 from app.quizzes import models as quiz_models  # noqa: F401
 from app.stats import models as stats_models  # noqa: F401

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
 
 import segno
-from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Response
 
 from app.auth.dependencies import Learner
 from app.certificates import service
+from app.certificates.issuer import IssuerDep
+from app.certificates.schemas import MyCertificate, MyCertificates, Verification
+from app.clock import local_day
 from app.config import API_PREFIX
 from app.db import SessionDep
 
@@ -18,33 +19,8 @@ router = APIRouter(prefix=API_PREFIX, tags=["certificates"])
 well_known = APIRouter(tags=["certificates"])
 
 
-class MyCertificate(BaseModel):
-    code: str
-    course: str
-    course_title: str
-    issued_at: datetime
-    token: str
-    verify_url: str
-    valid: bool
-
-
-class MyCertificates(BaseModel):
-    certificates: list[MyCertificate]
-
-
-class Verification(BaseModel):
-    code: str
-    course: str
-    course_title: str
-    issued_at: datetime
-    status: str  # "valid" or "revoked"
-    valid: bool
-    revoked_at: datetime | None
-
-
 @router.get("/me/certificates", response_model=MyCertificates)
-def my_certificates(identity: Learner, session: SessionDep, request: Request) -> MyCertificates:
-    base = request.app.state.settings.public_base_url
+def my_certificates(identity: Learner, session: SessionDep, issuer: IssuerDep) -> MyCertificates:
     return MyCertificates(
         certificates=[
             MyCertificate(
@@ -53,7 +29,7 @@ def my_certificates(identity: Learner, session: SessionDep, request: Request) ->
                 course_title=c.course_title,
                 issued_at=c.issued_at,
                 token=c.token,
-                verify_url=service.verification_url(base, c.code),
+                verify_url=issuer.verification_url(c.code),
                 valid=c.revoked_at is None,
             )
             for c in service.for_learner(session, learner_key=identity.learner_key)
@@ -69,23 +45,24 @@ def verify_certificate(code: str, session: SessionDep, response: Response) -> Ve
         code=certificate.code,
         course=certificate.course_slug,
         course_title=certificate.course_title,
-        issued_at=certificate.issued_at,
+        issued_on=local_day(certificate.issued_at),
         valid=certificate.revoked_at is None,
         status="valid" if certificate.revoked_at is None else "revoked",
-        revoked_at=certificate.revoked_at,
+        revoked_on=local_day(certificate.revoked_at) if certificate.revoked_at else None,
     )
 
 
 @router.get("/certificates/{code}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-def certificate_qr(code: str, session: SessionDep, request: Request) -> Response:
+def certificate_qr(code: str, session: SessionDep, issuer: IssuerDep) -> Response:
     certificate = service.find(session, code=code)
-    url = service.verification_url(request.app.state.settings.public_base_url, certificate.code)
     buffer = io.BytesIO()
-    segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=2, xmldecl=False)
+    segno.make(issuer.verification_url(certificate.code), error="m").save(
+        buffer, kind="svg", scale=4, border=2, xmldecl=False
+    )
     return Response(buffer.getvalue(), media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
 
 
 @well_known.get("/.well-known/jwks.json")
-def jwks(request: Request, response: Response) -> dict:
+def jwks(issuer: IssuerDep, response: Response) -> dict:
     response.headers["Cache-Control"] = "public, max-age=3600"
-    return request.app.state.signer.jwks()
+    return issuer.signer.jwks()

@@ -9,8 +9,9 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from app.catalogue.service import CourseView
+from app.certificates.issuer import CertificateIssuer
 from app.certificates.models import Certificate
-from app.certificates.signing import CertificateSigner
+from app.clock import local_day
 from app.errors import NotFound
 
 CODE_BYTES = 10  # 80 random bits -> 16 base32 characters
@@ -20,18 +21,13 @@ def new_code() -> str:
     return base64.b32encode(secrets.token_bytes(CODE_BYTES)).decode().rstrip("=")
 
 
-def verification_url(base_url: str, code: str) -> str:
-    return f"{base_url.rstrip('/')}/api/v1/certificates/{code}"
-
-
 def issue(
     session: Session,
     *,
     learner_key: str,
     course: CourseView,
     issued_at: datetime,
-    signer: CertificateSigner,
-    base_url: str,
+    issuer: CertificateIssuer,
 ) -> Certificate:
     """The learner's certificate for the course, issued now unless it already exists."""
     existing = session.exec(
@@ -41,13 +37,13 @@ def issue(
         return existing
     code = new_code()
     claims = {
-        "iss": base_url.rstrip("/"),
+        "iss": issuer.base_url.rstrip("/"),
         "code": code,
         "course": course.slug,
         "course_title": course.title,
-        "issued_at": issued_at.date().isoformat(),
+        "issued_at": local_day(issued_at).isoformat(),  # the day people see: Vietnam time
         "iat": int(issued_at.timestamp()),
-        "verify_url": verification_url(base_url, code),
+        "verify_url": issuer.verification_url(code),
     }
     certificate = Certificate(
         code=code,
@@ -55,7 +51,7 @@ def issue(
         course_slug=course.slug,
         course_title=course.title,
         issued_at=issued_at,
-        token=signer.sign(claims),
+        token=issuer.sign(claims),
     )
     session.add(certificate)
     session.flush()

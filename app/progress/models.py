@@ -1,4 +1,4 @@
-"""Learners (pseudonymous keys only) and their progress, keyed by course and lesson slug."""
+"""A learner's progress, keyed by course and lesson slug (the learner row itself: app.learners.models)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,6 @@ from sqlmodel import Field, SQLModel
 from app.db import UtcDateTime
 
 LEARNER_FK = "learner.key"
-
-
-class Learner(SQLModel, table=True):
-    __tablename__ = "learner"
-
-    # HMAC-SHA256(pepper, iss + "\n" + sub), hex: the only identity the service stores.
-    key: str = Field(primary_key=True, max_length=64)
-    commune: str = Field(max_length=5, index=True)  # from the latest token's `locality`
-    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class ProgressEvent(SQLModel, table=True):

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from app.catalogue.service import Catalogue, CourseView
 from app.certificates import service as certificate_service
-from app.certificates.models import Certificate
-from app.certificates.signing import CertificateSigner
+from app.certificates.issuer import CertificateIssuer
 from app.db import utcnow
-from app.progress.models import Enrolment, Learner, LessonCompletion, ProgressEvent
-from app.progress.schemas import EventIn
-from app.quizzes.models import QuizAttempt
-from app.stats import rollups
-from app.stats.models import Rating
+from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
+from app.progress.schemas import CourseProgressOut, EventIn, ProgressOut
+from app.quizzes import service as quiz_service
 
 LESSON_COMPLETED = "lesson_completed"
 
@@ -100,19 +96,14 @@ def course_states(
         return states.setdefault(slug, CourseState())
 
     lessons = select(LessonCompletion).where(LessonCompletion.learner_key == learner_key)
-    passes = (
-        select(QuizAttempt.course_slug, QuizAttempt.quiz_slug, func.min(QuizAttempt.submitted_at))
-        .where(QuizAttempt.learner_key == learner_key, QuizAttempt.passed)
-        .group_by(QuizAttempt.course_slug, QuizAttempt.quiz_slug)
-    )
     enrolments = select(Enrolment).where(Enrolment.learner_key == learner_key)
     if course_slugs is not None:
         lessons = lessons.where(LessonCompletion.course_slug.in_(course_slugs))
-        passes = passes.where(QuizAttempt.course_slug.in_(course_slugs))
         enrolments = enrolments.where(Enrolment.course_slug.in_(course_slugs))
     for row in session.exec(lessons):
         state(row.course_slug).lessons[row.lesson_slug] = row.completed_at
-    for course_slug, quiz_slug, first_pass in session.exec(passes):
+    passes = quiz_service.first_passes(session, learner_key=learner_key, course_slugs=course_slugs)
+    for (course_slug, quiz_slug), first_pass in passes.items():
         state(course_slug).quizzes[quiz_slug] = first_pass
     for enrolment in session.exec(enrolments):
         state(enrolment.course_slug).enrolment = enrolment
@@ -139,9 +130,9 @@ def remaining(course: CourseView, state: CourseState) -> tuple[list[str], list[s
 
 
 def settle(
-    session: Session, *, learner_key: str, course: CourseView, signer: CertificateSigner, base_url: str, now: datetime
-) -> Certificate | None:
-    """Mark the course completed and issue its certificate once every lesson and quiz is done."""
+    session: Session, *, learner_key: str, course: CourseView, issuer: CertificateIssuer, now: datetime
+) -> str | None:
+    """Mark the course completed and issue its certificate once every lesson and quiz is done: its code."""
     state = course_state(session, learner_key=learner_key, course_slug=course.slug)
     lessons, quizzes = remaining(course, state)
     if lessons or quizzes or state.enrolment is None or state.enrolment.completed_at is not None:
@@ -151,19 +142,19 @@ def settle(
     state.enrolment.completed_at = max(completed_at, state.enrolment.started_at)
     session.add(state.enrolment)
     session.flush()
-    return certificate_service.issue(
-        session, learner_key=learner_key, course=course, issued_at=now, signer=signer, base_url=base_url
+    certificate = certificate_service.issue(
+        session, learner_key=learner_key, course=course, issued_at=now, issuer=issuer
     )
+    return certificate.code
 
 
 def record_events(
     session: Session,
     *,
-    learner: Learner,
+    learner_key: str,
     catalogue: Catalogue,
     events: list[EventIn],
-    signer: CertificateSigner,
-    base_url: str,
+    issuer: CertificateIssuer,
 ) -> BatchPlan:
     """Apply a batch: resent ids change nothing, completions keep their earliest time."""
     now = utcnow()
@@ -171,19 +162,19 @@ def record_events(
     seen = set(
         session.exec(
             select(ProgressEvent.event_id).where(
-                ProgressEvent.learner_key == learner.key, ProgressEvent.event_id.in_(ids)
+                ProgressEvent.learner_key == learner_key, ProgressEvent.event_id.in_(ids)
             )
         ).all()
     )
     courses = sorted({e.course for e in events if e.course in catalogue.courses})
-    states = course_states(session, learner_key=learner.key, course_slugs=courses)
+    states = course_states(session, learner_key=learner_key, course_slugs=courses)
     plan = plan_batch(
         events, seen=seen, catalogue=catalogue, done={slug: set(s.lessons) for slug, s in states.items()}, now=now
     )
     touched: dict[str, datetime] = {}
     earliest: dict[tuple[str, str], datetime] = {}
     for event, at in plan.accepted:
-        session.add(ProgressEvent(learner_key=learner.key, event_id=event.id, received_at=now))
+        session.add(ProgressEvent(learner_key=learner_key, event_id=event.id, received_at=now))
         key = (event.course, event.lesson)
         earliest[key] = min(at, earliest.get(key, at))
         touched[event.course] = min(at, touched.get(event.course, at))
@@ -192,35 +183,67 @@ def record_events(
         if known is None:
             session.add(
                 LessonCompletion(
-                    learner_key=learner.key, course_slug=course_slug, lesson_slug=lesson_slug, completed_at=at
+                    learner_key=learner_key, course_slug=course_slug, lesson_slug=lesson_slug, completed_at=at
                 )
             )
         elif at < known:  # an older offline event: the first completion time is kept
-            session.get(LessonCompletion, (learner.key, course_slug, lesson_slug)).completed_at = at
+            session.get(LessonCompletion, (learner_key, course_slug, lesson_slug)).completed_at = at
     session.flush()
     for course_slug, first_at in sorted(touched.items()):
-        enrol(session, learner_key=learner.key, course_slug=course_slug, at=first_at)
-        settle(
-            session,
-            learner_key=learner.key,
-            course=catalogue.course(course_slug),
-            signer=signer,
-            base_url=base_url,
-            now=now,
-        )
+        enrol(session, learner_key=learner_key, course_slug=course_slug, at=first_at)
+        settle(session, learner_key=learner_key, course=catalogue.course(course_slug), issuer=issuer, now=now)
     return plan
 
 
-def erase(session: Session, *, learner_key: str, shards: int) -> dict[str, int]:
-    """Remove every row about the learner in the caller's transaction; certificates are revoked and unlinked."""
-    learner = session.exec(select(Learner).where(Learner.key == learner_key).with_for_update()).first()
-    if learner is None:
-        return {"certificates_revoked": 0}
-    before = rollups.learner_contribution(session, learner_key=learner_key, commune=learner.commune)
-    rollups.apply(session, rollups.difference(Counter(), before), shards=shards)
-    revoked = certificate_service.revoke_and_unlink(session, learner_key=learner_key, now=utcnow(), reason="erased")
-    for table in (ProgressEvent, LessonCompletion, QuizAttempt, Enrolment, Rating):
+def summary(session: Session, *, learner_key: str, catalogue: Catalogue) -> ProgressOut:
+    """Per published course: what is done, what is next, and the certificate if any."""
+    states = course_states(session, learner_key=learner_key)
+    certificates = {c.course_slug: c.code for c in certificate_service.for_learner(session, learner_key=learner_key)}
+    courses = []
+    for course in catalogue.courses.values():
+        state = states.get(course.slug, CourseState())
+        lessons, quizzes = remaining(course, state)
+        completed_at = state.enrolment.completed_at if state.enrolment else None
+        courses.append(
+            CourseProgressOut(
+                course=course.slug,
+                title=course.title,
+                lessons_done=len(course.lessons) - len(lessons),
+                lessons_total=len(course.lessons),
+                quizzes_passed=len(course.quizzes) - len(quizzes),
+                quizzes_total=len(course.quizzes),
+                completed=completed_at is not None,
+                completed_at=completed_at,
+                next_lesson=lessons[0] if lessons else None,
+                next_quiz=quizzes[0] if quizzes else None,
+                certificate=certificates.get(course.slug),
+            )
+        )
+    return ProgressOut(courses=courses)
+
+
+def has_started(session: Session, *, learner_key: str, course_slug: str) -> bool:
+    return session.get(Enrolment, (learner_key, course_slug)) is not None
+
+
+def enrolments_of(session: Session, *, learner_key: str) -> list[tuple[str, datetime | None]]:
+    """(course, completed_at or None) for every course the learner started: their part of the statistics."""
+    return list(
+        session.exec(
+            select(Enrolment.course_slug, Enrolment.completed_at).where(Enrolment.learner_key == learner_key)
+        ).all()
+    )
+
+
+def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, datetime | None]]:
+    """(learner, course, completed_at) of every learner, ordered by learner, streamed (for `stats rebuild`)."""
+    query = select(Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at).order_by(
+        Enrolment.learner_key, Enrolment.course_slug
+    )
+    yield from session.execute(query.execution_options(yield_per=batch))
+
+
+def forget(session: Session, *, learner_key: str) -> None:
+    """Erasure: the learner's events, lesson completions and enrolments are deleted."""
+    for table in (ProgressEvent, LessonCompletion, Enrolment):
         session.execute(delete(table).where(table.learner_key == learner_key))
-    session.execute(delete(Learner).where(Learner.key == learner_key))
-    session.flush()
-    return {"certificates_revoked": revoked}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -36,6 +37,6 @@ class AttemptOut(BaseModel):
     max_score: int
     passed: bool
     questions: list[QuestionResultOut]
-    submitted_at: str
+    submitted_at: datetime
     course_completed: bool = False
     certificate: str | None = None  # the code, when this attempt completed the course

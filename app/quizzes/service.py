@@ -1,83 +1,101 @@
-"""Quiz attempts: graded on the server, idempotent per client attempt id, recorded with the quiz hash."""
+"""Quiz attempts: graded on the server, idempotent per client attempt id, recorded with the quiz hash.
+
+This domain knows attempts only; what an attempt means for the course (enrolment, completion, a
+certificate) is decided by the learner layer above it.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import delete, func
+from sqlmodel import Session, select
 
-from app.catalogue.service import Catalogue
-from app.certificates.signing import CertificateSigner
-from app.db import utcnow
+from app.catalogue.service import QuizView
 from app.errors import Conflict
-from app.progress import service as progress_service
-from app.progress.models import Learner
 from app.quizzes.grading import grade
 from app.quizzes.models import QuizAttempt
+from app.quizzes.schemas import AttemptOut, QuestionResultOut
 
 
-def submit(
+def previous_reply(
+    session: Session, *, learner_key: str, attempt_id: uuid.UUID, course_slug: str, quiz_slug: str
+) -> AttemptOut | None:
+    """The reply already given for this attempt id (a resend), or None; 409 if the id was used for another quiz."""
+    existing = session.get(QuizAttempt, (learner_key, attempt_id))
+    if existing is None:
+        return None
+    if (existing.course_slug, existing.quiz_slug) != (course_slug, quiz_slug):
+        raise Conflict("this attempt id was already used for another quiz", code="attempt_id_reused")
+    return AttemptOut.model_validate(existing.result)
+
+
+def record(
     session: Session,
     *,
-    learner: Learner,
-    catalogue: Catalogue,
+    learner_key: str,
     course_slug: str,
-    quiz_slug: str,
-    attempt_id: uuid.UUID | None,
+    quiz: QuizView,
+    attempt_id: uuid.UUID,
     answers: dict[str, list[str]],
-    signer: CertificateSigner,
-    base_url: str,
-) -> dict:
-    """Grade and store an attempt; the same attempt id returns the first result, whatever the answers."""
-    quiz = catalogue.course(course_slug).quiz(quiz_slug)
-    if attempt_id is not None:
-        existing = session.get(QuizAttempt, (learner.key, attempt_id))
-        if existing is not None:
-            if (existing.course_slug, existing.quiz_slug) != (course_slug, quiz_slug):
-                raise Conflict("this attempt id was already used for another quiz", code="attempt_id_reused")
-            return existing.result
-    attempt_id = attempt_id or uuid.uuid4()
+    now: datetime,
+) -> AttemptOut:
+    """Grade the answers against the served quiz version and store the attempt with its reply."""
     result = grade(quiz, answers)
-    now = utcnow()
-    reply = {
-        "id": str(attempt_id),
-        "course": course_slug,
-        "quiz": quiz_slug,
-        "quiz_hash": quiz.content_hash,
-        "score": result.score,
-        "max_score": result.max_score,
-        "passed": result.passed,
-        "questions": [{"id": q.id, "correct": q.correct, "explanation": q.explanation} for q in result.questions],
-        "submitted_at": now.isoformat(),
-        "course_completed": False,
-    }
+    reply = AttemptOut(
+        id=attempt_id,
+        course=course_slug,
+        quiz=quiz.slug,
+        quiz_hash=quiz.content_hash,
+        score=result.score,
+        max_score=result.max_score,
+        passed=result.passed,
+        questions=[QuestionResultOut(id=q.id, correct=q.correct, explanation=q.explanation) for q in result.questions],
+        submitted_at=now,
+    )
     session.add(
         QuizAttempt(
-            learner_key=learner.key,
+            learner_key=learner_key,
             attempt_id=attempt_id,
             course_slug=course_slug,
-            quiz_slug=quiz_slug,
+            quiz_slug=quiz.slug,
             quiz_hash=quiz.content_hash,
             score=result.score,
             max_score=result.max_score,
             passed=result.passed,
-            result=reply,
+            result=reply.model_dump(mode="json"),
             submitted_at=now,
         )
     )
     session.flush()
-    progress_service.enrol(session, learner_key=learner.key, course_slug=course_slug, at=now)
-    certificate = progress_service.settle(
-        session,
-        learner_key=learner.key,
-        course=catalogue.course(course_slug),
-        signer=signer,
-        base_url=base_url,
-        now=now,
-    )
-    if certificate is not None:
-        reply = {**reply, "course_completed": True, "certificate": certificate.code}
-        existing = session.get(QuizAttempt, (learner.key, attempt_id))
-        existing.result = reply
-        session.add(existing)
     return reply
+
+
+def note_certificate(session: Session, *, learner_key: str, reply: AttemptOut, code: str) -> AttemptOut:
+    """This attempt completed the course: the stored reply says so too, so a resend returns the same."""
+    reply = reply.model_copy(update={"course_completed": True, "certificate": code})
+    attempt = session.get(QuizAttempt, (learner_key, reply.id))
+    attempt.result = reply.model_dump(mode="json")
+    session.add(attempt)
+    session.flush()
+    return reply
+
+
+def first_passes(
+    session: Session, *, learner_key: str, course_slugs: list[str] | None = None
+) -> dict[tuple[str, str], datetime]:
+    """(course, quiz) -> the time of the learner's first passing attempt."""
+    query = (
+        select(QuizAttempt.course_slug, QuizAttempt.quiz_slug, func.min(QuizAttempt.submitted_at))
+        .where(QuizAttempt.learner_key == learner_key, QuizAttempt.passed)
+        .group_by(QuizAttempt.course_slug, QuizAttempt.quiz_slug)
+    )
+    if course_slugs is not None:
+        query = query.where(QuizAttempt.course_slug.in_(course_slugs))
+    return {(course, quiz): first for course, quiz, first in session.exec(query)}
+
+
+def forget(session: Session, *, learner_key: str) -> None:
+    """Erasure: the learner's attempts are deleted."""
+    session.execute(delete(QuizAttempt).where(QuizAttempt.learner_key == learner_key))

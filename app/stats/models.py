@@ -15,6 +15,7 @@ from sqlmodel import Field, SQLModel
 from app.db import UtcDateTime
 
 ALL_COURSES = "*"
+COUNTER_FIELDS = ("learners", "completed", "ratings", "stars")  # the summed columns of CompletionRollup
 
 
 class CompletionRollup(SQLModel, table=True):

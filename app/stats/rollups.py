@@ -11,26 +11,17 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from app.progress.models import Enrolment
-from app.stats.models import ALL_COURSES, CompletionDaily, CompletionRollup, Rating
+from app.clock import local_day
+from app.db import insert_for
+from app.stats.models import ALL_COURSES, COUNTER_FIELDS, CompletionDaily, CompletionRollup
 
-# Days are counted in Vietnam's time (UTC+7, no daylight saving).
-VIETNAM = timezone(timedelta(hours=7), "ICT")
-
-# Keys of a contribution Counter:
-#   ("rollup", course, commune, field)   field in learners, completed, ratings, stars
+# Keys of a contribution Counter (days are counted in Vietnam's time):
+#   ("rollup", course, commune, field)   field in COUNTER_FIELDS
 #   ("daily", course, commune, day)      completions on that day
-Key = tuple
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(VIETNAM).date()
 
 
 def contribution(
@@ -57,15 +48,6 @@ def contribution(
     return counts
 
 
-def learner_contribution(session: Session, *, learner_key: str, commune: str) -> Counter:
-    """The learner's current contribution, read from their own rows."""
-    enrolments = session.exec(
-        select(Enrolment.course_slug, Enrolment.completed_at).where(Enrolment.learner_key == learner_key)
-    ).all()
-    ratings = session.exec(select(Rating.course_slug, Rating.stars).where(Rating.learner_key == learner_key)).all()
-    return contribution(commune, enrolments, ratings)
-
-
 def difference(after: Counter, before: Counter) -> Counter:
     """after - before, keeping negative values (Counter subtraction would drop them)."""
     delta: Counter = Counter()
@@ -74,11 +56,6 @@ def difference(after: Counter, before: Counter) -> Counter:
         if change:
             delta[key] = change
     return delta
-
-
-def _insert(session: Session, table: Table):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 def _transaction_shard(session: Session, shards: int) -> int:
@@ -112,8 +89,8 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
             daily[key[1], key[2], key[3]] = daily.get((key[1], key[2], key[3]), 0) + change
     rollup_table = CompletionRollup.__table__
     for (course, commune), fields in sorted(rollups.items()):
-        values = {name: fields.get(name, 0) for name in ("learners", "completed", "ratings", "stars")}
-        stmt = _insert(session, rollup_table).values(course_slug=course, commune=commune, shard=shard, **values)
+        values = {name: fields.get(name, 0) for name in COUNTER_FIELDS}
+        stmt = insert_for(session, rollup_table).values(course_slug=course, commune=commune, shard=shard, **values)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["course_slug", "commune", "shard"],
@@ -122,7 +99,7 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
         )
     daily_table = CompletionDaily.__table__
     for (course, commune, day), change in sorted(daily.items()):
-        stmt = _insert(session, daily_table).values(
+        stmt = insert_for(session, daily_table).values(
             course_slug=course, commune=commune, day=day, shard=shard, completed=change
         )
         session.execute(

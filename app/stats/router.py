@@ -6,18 +6,18 @@ import hashlib
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.auth.dependencies import Admin, Learner, StatsReader
+from app.auth.dependencies import Admin, StatsReader
 from app.catalogue.dependencies import CatalogueDep
+from app.clock import VIETNAM
 from app.config import API_PREFIX
 from app.db import SessionDep
-from app.errors import AppError, NotFound, Unprocessable
+from app.errors import NotFound, Unprocessable, UnsupportedMediaType
 from app.localities.official import PROVINCES
 from app.stats import csvout, service
 from app.stats.models import ALL_COURSES
-from app.stats.rollups import VIETNAM
-from app.stats.schemas import CompletionOut, CompletionRow, RatingIn, RatingOut, SeriesRow, TargetsOut, TimeseriesOut
+from app.stats.schemas import CompletionOut, CompletionRow, SeriesRow, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
 
 router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
@@ -29,10 +29,6 @@ NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ET
 
 Format = Annotated[Literal["json", "csv"], Query(description="csv: UTF-8 with BOM, for Excel")]
 CourseQuery = Annotated[str | None, Query(max_length=64, description="a course slug; omitted: all courses")]
-
-
-class UnsupportedMediaType(AppError):
-    status, code = 415, "unsupported_media_type"
 
 
 def _course_slug(course: str | None, catalogue) -> str:
@@ -131,16 +127,20 @@ def get_timeseries(
     return _cached(request, out.model_dump_json().encode(), "application/json")
 
 
-@router.put("/admin/targets", response_model=TargetsOut)
-async def put_targets(request: Request, session: SessionDep, _admin: Admin) -> TargetsOut:
-    """Adults per province and/or commune (CSV `code,adults`), the denominator of coverage_rate."""
+async def csv_body(request: Request) -> str:
+    """The request body as CSV text (read here, so the handler can do its database work off the event loop)."""
     media_type = request.headers.get("content-type", "text/csv").split(";")[0].strip().lower()
     if media_type not in CSV_TYPES:
         raise UnsupportedMediaType(f"send the targets as text/csv, not {media_type}")
     try:
-        text = (await request.body()).decode("utf-8-sig")
+        return (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise Unprocessable("the CSV is not UTF-8 (in Excel: Save As 'CSV UTF-8')", code="invalid_csv") from exc
+
+
+@router.put("/admin/targets", response_model=TargetsOut, openapi_extra={"requestBody": {"content": {"text/csv": {}}}})
+def put_targets(text: Annotated[str, Depends(csv_body)], session: SessionDep, _admin: Admin) -> TargetsOut:
+    """Adults per province and/or commune (CSV `code,adults`), the denominator of coverage_rate."""
     targets, problems = parse_targets(text)
     if problems:
         raise Unprocessable(
@@ -152,16 +152,3 @@ async def put_targets(request: Request, session: SessionDep, _admin: Admin) -> T
     session.commit()
     provinces = sum(1 for code in targets if len(code) == 2)
     return TargetsOut(updated=len(targets), provinces=provinces, communes=len(targets) - provinces)
-
-
-@router.put("/courses/{course}/rating", response_model=RatingOut)
-def put_rating(
-    course: str, body: RatingIn, request: Request, session: SessionDep, catalogue: CatalogueDep, identity: Learner
-) -> RatingOut:
-    """The learner's satisfaction with a course, 1 to 5 stars; sending again changes it."""
-    slug = catalogue.course(course).slug
-    rated_at = service.rate_course(
-        session, identity=identity, course_slug=slug, stars=body.stars, shards=request.app.state.settings.rollup_shards
-    )
-    session.commit()
-    return RatingOut(course=slug, stars=body.stars, rated_at=rated_at)

@@ -7,18 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import func
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
-from app.auth.tokens import Identity
-from app.db import utcnow
+from app.db import insert_for, utcnow
 from app.localities.official import COMMUNES, COMMUNES_BY_PROVINCE, PROVINCES
-from app.progress import learners
 from app.stats import suppression
-from app.stats.models import CompletionDaily, CompletionRollup, LocalityTarget, Rating
+from app.stats.models import CompletionDaily, CompletionRollup, LocalityTarget
 
 MEASURES = ("learners", "completed")  # the published counts, each suppressed on its own
 NATIONAL = "national"
@@ -216,33 +213,14 @@ def first_day(session: Session, *, course_slug: str) -> date | None:
 # --- writes ------------------------------------------------------------------------------------------
 
 
-def _insert(session: Session, table):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
 def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
     """Upsert adults per locality (codes already validated), in the caller's transaction."""
     now = utcnow()
     table = LocalityTarget.__table__
     for code, adults in sorted(targets.items()):
-        stmt = _insert(session, table).values(code=code, adults=adults, updated_at=now)
+        stmt = insert_for(session, table).values(code=code, adults=adults, updated_at=now)
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["code"], set_={"adults": stmt.excluded.adults, "updated_at": stmt.excluded.updated_at}
             )
         )
-
-
-def rate_course(session: Session, *, identity: Identity, course_slug: str, stars: int, shards: int) -> datetime:
-    """Set the learner's rating of a course (one per learner and course); the rollups move by the difference,
-    in the caller's transaction."""
-    now = utcnow()
-    with learners.changing(session, identity=identity, shards=shards) as learner:
-        rating = session.get(Rating, (learner.key, course_slug))
-        if rating is None:
-            rating = Rating(learner_key=learner.key, course_slug=course_slug, stars=stars, rated_at=now)
-        else:
-            rating.stars, rating.rated_at = stars, now
-        session.add(rating)
-    return now

@@ -121,7 +121,7 @@ def test_progress_is_kept_per_learner(client, content, auth):
 
 
 def test_the_commune_is_the_one_in_the_latest_token(client, content, auth, session):
-    from app.progress.models import Learner
+    from app.learners.models import Learner
 
     client.post(URL, json={"events": [event("bai-mot", course="tu-chon")]}, headers=auth("learner", sub="mover"))
     assert session.exec(select(Learner)).one().commune == "00070"

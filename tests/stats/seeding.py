@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime
 
-from app.progress.models import Enrolment, Learner
+from app.learners import service as learner_service
+from app.learners.models import Learner
+from app.progress.models import Enrolment
 from app.stats import rollups
 
 LAUNCH = datetime(2026, 5, 1, 3, 0, tzinfo=UTC)  # 10:00 in Vietnam
@@ -23,7 +25,7 @@ def enrol(
         commune_now = commune
     else:
         commune_now = learner.commune
-    before = rollups.learner_contribution(session, learner_key=learner_key, commune=commune_now)
+    before = learner_service.contribution_of(session, learner_key=learner_key, commune=commune_now)
     enrolment = session.get(Enrolment, (learner_key, course)) or Enrolment(
         learner_key=learner_key, course_slug=course, started_at=started_at
     )
@@ -31,7 +33,7 @@ def enrol(
         enrolment.completed_at = completed_at
     session.add(enrolment)
     session.flush()
-    after = rollups.learner_contribution(session, learner_key=learner_key, commune=commune_now)
+    after = learner_service.contribution_of(session, learner_key=learner_key, commune=commune_now)
     rollups.apply(session, rollups.difference(after, before), shards=shards)
     session.flush()
 

@@ -6,9 +6,10 @@ import random
 from collections import Counter
 from datetime import timedelta
 
+from app.learners import rebuild
+from app.learners.models import Learner
 from app.localities.official import COMMUNES, COMMUNES_BY_PROVINCE
-from app.progress.models import Enrolment, Learner
-from app.stats import rebuild
+from app.progress.models import Enrolment
 from tests.stats.seeding import LAUNCH, new_key
 
 URL = "/api/v1/stats/completion"

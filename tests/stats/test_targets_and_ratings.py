@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlmodel import select
 
 from app.stats.models import ALL_COURSES, CompletionRollup, Rating
@@ -62,10 +64,31 @@ def test_excel_semicolon_csv_is_understood():
     assert parse_targets("code;adults\r\n01;5\r\n") == ({"01": 5}, [])
 
 
-def _rate(client, auth, sub: str, stars, course: str = "an-toan", locality: str = "00691"):
-    return client.put(
-        f"/api/v1/courses/{course}/rating", json={"stars": stars}, headers=auth("learner", sub=sub, locality=locality)
-    )
+FIRST_LESSON = {"an-toan": "mat-khau-manh", "tu-chon": "bai-mot"}
+
+
+def _start(client, headers, course: str) -> None:
+    event = {
+        "id": str(uuid.uuid4()),
+        "type": "lesson_completed",
+        "course": course,
+        "lesson": FIRST_LESSON[course],
+        "at": "2026-11-01T08:00:00+07:00",
+    }
+    assert client.post("/api/v1/progress/events", json={"events": [event]}, headers=headers).status_code == 200
+
+
+def _rate(client, auth, sub: str, stars, course: str = "an-toan", locality: str = "00691", start: bool = True):
+    headers = auth("learner", sub=sub, locality=locality)
+    if start and course in FIRST_LESSON:
+        _start(client, headers, course)
+    return client.put(f"/api/v1/courses/{course}/rating", json={"stars": stars}, headers=headers)
+
+
+def test_a_rating_needs_a_started_course(client, auth, content, session):
+    response = _rate(client, auth, "never-started", 5, start=False)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "course_not_started"
+    assert session.exec(select(Rating)).all() == []
 
 
 def _rollup(session, course: str) -> tuple[int, int]:

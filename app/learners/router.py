@@ -1,0 +1,100 @@
+"""Learner actions that change several domains at once: progress batches, quiz attempts, ratings, erasure.
+
+Each handler locks the learner (`changing`), calls the domains through the learner service, and commits
+once before replying.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from app.auth.dependencies import Learner
+from app.catalogue.dependencies import CatalogueDep
+from app.certificates.issuer import IssuerDep
+from app.config import API_PREFIX
+from app.db import SessionDep
+from app.dependencies import SettingsDep
+from app.errors import PayloadTooLarge
+from app.learners import service
+from app.learners.schemas import ErasureOut
+from app.progress import service as progress_service
+from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
+from app.quizzes.schemas import AttemptIn, AttemptOut
+from app.stats.schemas import RatingIn, RatingOut
+
+router = APIRouter(prefix=API_PREFIX, tags=["learner"])
+
+
+@router.post("/progress/events", response_model=EventBatchOut)
+def post_events(
+    body: EventBatchIn,
+    identity: Learner,
+    catalogue: CatalogueDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    issuer: IssuerDep,
+) -> EventBatchOut:
+    """A batch of offline events: resent ids change nothing; events that cannot apply are listed in `rejected`."""
+    if len(body.events) > settings.max_events_per_batch:
+        raise PayloadTooLarge(
+            f"at most {settings.max_events_per_batch} events per batch; send the rest in another batch",
+            code="batch_too_large",
+        )
+    with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
+        plan = progress_service.record_events(
+            session, learner_key=learner.key, catalogue=catalogue, events=body.events, issuer=issuer
+        )
+    session.commit()
+    return EventBatchOut(
+        accepted=len(plan.accepted),
+        duplicates=plan.duplicates,
+        rejected=[Rejected(id=i, reason=r) for i, r in plan.rejected],
+    )
+
+
+@router.post("/courses/{course}/quizzes/{quiz}/attempts", response_model=AttemptOut)
+def submit_attempt(
+    course: str,
+    quiz: str,
+    body: AttemptIn,
+    identity: Learner,
+    catalogue: CatalogueDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    issuer: IssuerDep,
+) -> AttemptOut:
+    """Graded on the server; the same attempt id sent again returns the first reply."""
+    catalogue.course(course).quiz(quiz)  # 404 before anything is stored
+    with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
+        reply = service.submit_attempt(
+            session,
+            learner_key=learner.key,
+            catalogue=catalogue,
+            course_slug=course,
+            quiz_slug=quiz,
+            attempt_id=body.id,
+            answers=body.answers,
+            issuer=issuer,
+        )
+    session.commit()
+    return reply
+
+
+@router.put("/courses/{course}/rating", response_model=RatingOut)
+def put_rating(
+    course: str, body: RatingIn, identity: Learner, catalogue: CatalogueDep, session: SessionDep, settings: SettingsDep
+) -> RatingOut:
+    """The learner's satisfaction with a course they started, 1 to 5 stars; sending again changes it."""
+    slug = catalogue.course(course).slug
+    with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
+        rated_at = service.rate(session, learner_key=learner.key, course_slug=slug, stars=body.stars)
+    session.commit()
+    return RatingOut(course=slug, stars=body.stars, rated_at=rated_at)
+
+
+@router.delete("/me", response_model=ErasureOut)
+def erase_me(identity: Learner, session: SessionDep, settings: SettingsDep) -> ErasureOut:
+    """Erase everything stored about the caller; certificates are revoked; statistics keep anonymous counts."""
+    revoked = service.erase(session, learner_key=identity.learner_key, shards=settings.rollup_shards)
+    session.commit()
+    return ErasureOut(erased=True, certificates_revoked=revoked)

@@ -1,0 +1,143 @@
+"""A learner changes: lock their row, let the domains change their own rows, move the statistics by the difference.
+
+Every change that can move the statistics (progress, completion, rating, a move to another commune,
+erasure) goes through `changing`, which applies `contribution(after) - contribution(before)` for the one
+learner concerned, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from app.auth.tokens import Identity
+from app.catalogue.service import Catalogue
+from app.certificates import service as certificate_service
+from app.certificates.issuer import CertificateIssuer
+from app.db import insert_for, utcnow
+from app.errors import Conflict, Forbidden
+from app.learners.models import Learner
+from app.progress import service as progress_service
+from app.quizzes import service as quiz_service
+from app.quizzes.schemas import AttemptOut
+from app.stats import ratings, rollups
+
+
+def contribution_of(session: Session, *, learner_key: str, commune: str) -> Counter:
+    """What the learner's own rows add to the statistics, were they counted in `commune`."""
+    return rollups.contribution(
+        commune,
+        progress_service.enrolments_of(session, learner_key=learner_key),
+        ratings.ratings_of(session, learner_key=learner_key),
+    )
+
+
+def _locked(session: Session, learner_key: str) -> Learner | None:
+    return session.exec(select(Learner).where(Learner.key == learner_key).with_for_update()).first()
+
+
+def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Learner:
+    """Lock (creating if needed) the caller's learner row; all changes of one learner queue here.
+
+    The learner's commune is the one in their latest token: when it changes, their counts move
+    from the old commune to the new one in the same transaction.
+    """
+    if identity.locality is None:
+        raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
+    session.execute(
+        insert_for(session, Learner.__table__)
+        .values(key=identity.learner_key, commune=identity.locality, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    learner = _locked(session, identity.learner_key)
+    session.refresh(learner)
+    if learner.commune != identity.locality:
+        before = contribution_of(session, learner_key=learner.key, commune=learner.commune)
+        after = contribution_of(session, learner_key=learner.key, commune=identity.locality)
+        rollups.apply(session, rollups.difference(after, before), shards=shards)
+        learner.commune = identity.locality
+        session.add(learner)
+        session.flush()
+    return learner
+
+
+@contextmanager
+def changing(session: Session, *, identity: Identity, shards: int) -> Iterator[Learner]:
+    """Lock the learner, let the caller change their rows, then move the rollups by the difference."""
+    learner = ensure_learner(session, identity=identity, shards=shards)
+    before = contribution_of(session, learner_key=learner.key, commune=learner.commune)
+    yield learner
+    session.flush()
+    after = contribution_of(session, learner_key=learner.key, commune=learner.commune)
+    rollups.apply(session, rollups.difference(after, before), shards=shards)
+
+
+def erase(session: Session, *, learner_key: str, shards: int) -> int:
+    """Every domain forgets the learner, in the caller's transaction; returns the certificates revoked.
+
+    The rollups lose exactly what the learner contributed; certificates are revoked and unlinked.
+    """
+    learner = _locked(session, learner_key)
+    if learner is None:
+        return 0
+    before = contribution_of(session, learner_key=learner_key, commune=learner.commune)
+    rollups.apply(session, rollups.difference(Counter(), before), shards=shards)
+    revoked = certificate_service.revoke_and_unlink(session, learner_key=learner_key, now=utcnow(), reason="erased")
+    progress_service.forget(session, learner_key=learner_key)
+    quiz_service.forget(session, learner_key=learner_key)
+    ratings.forget(session, learner_key=learner_key)
+    session.execute(delete(Learner).where(Learner.key == learner_key))
+    session.flush()
+    return revoked
+
+
+def submit_attempt(
+    session: Session,
+    *,
+    learner_key: str,
+    catalogue: Catalogue,
+    course_slug: str,
+    quiz_slug: str,
+    attempt_id: uuid.UUID | None,
+    answers: dict[str, list[str]],
+    issuer: CertificateIssuer,
+) -> AttemptOut:
+    """Grade and store an attempt, then let progress settle the course; a resent id returns the first reply."""
+    course = catalogue.course(course_slug)
+    quiz = course.quiz(quiz_slug)
+    if attempt_id is not None:
+        previous = quiz_service.previous_reply(
+            session, learner_key=learner_key, attempt_id=attempt_id, course_slug=course.slug, quiz_slug=quiz.slug
+        )
+        if previous is not None:
+            return previous
+    now = utcnow()
+    reply = quiz_service.record(
+        session,
+        learner_key=learner_key,
+        course_slug=course.slug,
+        quiz=quiz,
+        attempt_id=attempt_id or uuid.uuid4(),
+        answers=answers,
+        now=now,
+    )
+    progress_service.enrol(session, learner_key=learner_key, course_slug=course.slug, at=now)
+    code = progress_service.settle(session, learner_key=learner_key, course=course, issuer=issuer, now=now)
+    if code is not None:
+        reply = quiz_service.note_certificate(session, learner_key=learner_key, reply=reply, code=code)
+    return reply
+
+
+def rate(session: Session, *, learner_key: str, course_slug: str, stars: int) -> datetime:
+    """The learner's rating of a course they have started (a rating without learning is refused)."""
+    if not progress_service.has_started(session, learner_key=learner_key, course_slug=course_slug):
+        raise Conflict("rate a course after starting it", code="course_not_started")
+    now = utcnow()
+    ratings.set_rating(session, learner_key=learner_key, course_slug=course_slug, stars=stars, now=now)
+    return now

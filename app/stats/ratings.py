@@ -1,0 +1,39 @@
+"""Learners' satisfaction ratings (1-5 stars, one per learner and course): rows of this domain only."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from app.stats.models import Rating
+
+
+def set_rating(session: Session, *, learner_key: str, course_slug: str, stars: int, now: datetime) -> None:
+    """Create or change the learner's rating of the course."""
+    rating = session.get(Rating, (learner_key, course_slug))
+    if rating is None:
+        rating = Rating(learner_key=learner_key, course_slug=course_slug, stars=stars, rated_at=now)
+    else:
+        rating.stars, rating.rated_at = stars, now
+    session.add(rating)
+    session.flush()
+
+
+def ratings_of(session: Session, *, learner_key: str) -> list[tuple[str, int]]:
+    return list(session.exec(select(Rating.course_slug, Rating.stars).where(Rating.learner_key == learner_key)).all())
+
+
+def all_ratings(session: Session, *, batch: int) -> Iterator[tuple[str, str, int]]:
+    """(learner, course, stars) of every rating, ordered by learner, streamed (for `stats rebuild`)."""
+    query = select(Rating.learner_key, Rating.course_slug, Rating.stars).order_by(
+        Rating.learner_key, Rating.course_slug
+    )
+    yield from session.execute(query.execution_options(yield_per=batch))
+
+
+def forget(session: Session, *, learner_key: str) -> None:
+    """Erasure: the learner's ratings are deleted."""
+    session.execute(delete(Rating).where(Rating.learner_key == learner_key))
