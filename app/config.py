@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     suppression_k: int = Field(default=10, ge=2)
     rollup_shards: int = Field(default=8, ge=1, le=64)
 
+    # Content rules (`content validate` / `content import`).
+    content_review_max_age_days: int = Field(default=365, ge=1)  # warning past this, error past twice this
+    content_max_image_bytes: int = Field(default=200 * 1024, ge=1024)
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.app_env != "production":
