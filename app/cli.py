@@ -20,17 +20,22 @@ def _engine():
 
 
 def cmd_validate(args) -> int:
-    from app.catalogue.markdown import parse_content
+    from datetime import date
+
+    from app.catalogue.rules import ContentRules
+    from app.catalogue.walker import validate_content
 
     root = Path(args.dir or get_settings().content_dir)
-    courses, problems = parse_content(root)
-    for problem in problems:
+    result = validate_content(root, ContentRules.from_settings(get_settings()), today=date.today())
+    for problem in result.problems:
         print(problem)
-    if problems:
-        print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    errors = sum(problem.is_error for problem in result.problems)
+    warnings = len(result.problems) - errors
+    if errors:
+        print(f"{errors} error(s), {warnings} warning(s) found", file=sys.stderr)
         return 1
-    lessons = sum(len(course.lessons()) for course in courses)
-    print(f"ok: {len(courses)} course(s), {lessons} lesson(s) in {root}")
+    lessons = sum(len(course.lessons()) for course in result.courses)
+    print(f"ok: {len(result.courses)} course(s), {lessons} lesson(s) in {root} ({warnings} warning(s))")
     return 0
 
 
@@ -38,11 +43,12 @@ def cmd_import(args) -> int:
     from sqlmodel import Session
 
     from app.catalogue.importer import ContentInvalid, import_content
+    from app.catalogue.rules import ContentRules
 
     root = Path(args.dir or get_settings().content_dir)
     with Session(_engine()) as session:
         try:
-            report = import_content(session, root)
+            report = import_content(session, root, ContentRules.from_settings(get_settings()))
         except ContentInvalid as exc:
             for problem in exc.problems:
                 print(problem)
@@ -119,6 +125,18 @@ def cmd_stats_rebuild(args) -> int:
     return 0
 
 
+def cmd_stats_release(_args) -> int:
+    from sqlmodel import Session
+
+    from app.stats.service import release_now
+
+    with Session(_engine(), expire_on_commit=False) as session:
+        found = release_now(session, settings=get_settings())
+        session.commit()
+    print(f"statistics release {found.id} published as of {found.as_of.isoformat()}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app", description="Bình dân học vụ số course service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     stats_rebuild = stats.add_parser("rebuild", help="recompute every rollup from raw progress; report differences")
     stats_rebuild.add_argument("--check", action="store_true", help="only report; exit 1 if any difference")
     stats_rebuild.set_defaults(func=cmd_stats_rebuild)
+    stats_release = stats.add_parser("release", help="publish the statistics now (besides the daily schedule)")
+    stats_release.set_defaults(func=cmd_stats_release)
     return parser
 
 

@@ -8,16 +8,21 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from app.catalogue import markdown
-from app.catalogue.models import Course, CourseModule, CourseVersion, Lesson, Quiz
+from app.catalogue.models import ContentAsset, Course, CourseModule, CourseVersion, GlossaryEntry, Lesson, Quiz
+from app.catalogue.parsed import CourseSource, ImageAsset, QuizSource, digest
+from app.catalogue.problems import Problem, errors
 from app.catalogue.render import render_lesson
+from app.catalogue.rules import ContentRules
+from app.catalogue.walker import parse_content
+from app.config import API_PREFIX
 from app.db import utcnow
 
 IMPORT_LOCK_KEY = 7_243_002  # PostgreSQL advisory lock: one import at a time
+ASSET_PATH = f"{API_PREFIX}/assets/"
 
 
 class ContentInvalid(Exception):
-    def __init__(self, problems: list[markdown.Problem]) -> None:
+    def __init__(self, problems: list[Problem]) -> None:
         super().__init__(f"{len(problems)} problem(s) in content")
         self.problems = problems
 
@@ -30,19 +35,24 @@ class Published:
     lessons: int
 
 
-def import_content(session: Session, root: Path) -> list[Published]:
-    """Validate everything under root, then publish every course in one transaction."""
-    courses, problems = markdown.parse_content(root)
-    if problems:
-        raise ContentInvalid(problems)
+def import_content(session: Session, root: Path, rules: ContentRules | None = None) -> list[Published]:
+    """Validate everything under root, then publish every course in one transaction.
+
+    Errors refuse the whole import; warnings do not. The review age is not checked here: a failed
+    import would keep serving the older text, so staleness is `content validate`'s job (CI).
+    """
+    parsed = parse_content(root, rules)
+    found = errors(parsed.problems)
+    if found:
+        raise ContentInvalid(found)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
-    report = [publish_course(session, course) for course in courses]
+    report = [publish_course(session, course) for course in parsed.courses]
     session.commit()
     return report
 
 
-def publish_course(session: Session, source: markdown.CourseSource) -> Published:
+def publish_course(session: Session, source: CourseSource) -> Published:
     """Make source the served version of its course, creating the version if it is new."""
     content_hash = source.content_hash()
     lesson_count = len(source.lessons())
@@ -72,7 +82,11 @@ def publish_course(session: Session, source: markdown.CourseSource) -> Published
     return Published(source.slug, status, content_hash, lesson_count)
 
 
-def _store_version(session: Session, source: markdown.CourseSource, content_hash: str) -> CourseVersion:
+def asset_url(image: ImageAsset) -> str:
+    return ASSET_PATH + image.name
+
+
+def _store_version(session: Session, source: CourseSource, content_hash: str) -> CourseVersion:
     version = CourseVersion(
         course_slug=source.slug,
         content_hash=content_hash,
@@ -84,7 +98,6 @@ def _store_version(session: Session, source: markdown.CourseSource, content_hash
     )
     session.add(version)
     session.flush()
-    ordered = source.lessons()
     for position, module in enumerate(source.modules):
         session.add(
             CourseModule(
@@ -92,25 +105,54 @@ def _store_version(session: Session, source: markdown.CourseSource, content_hash
             )
         )
         if module.quiz is not None:
-            quiz = module.quiz
-            session.add(
-                Quiz(
-                    version_id=version.id,
-                    slug=quiz.slug,
-                    title=quiz.title,
-                    pass_ratio=quiz.pass_ratio,
-                    content_hash=quiz.content_hash(),
-                    questions=[asdict(q) for q in quiz.questions],
-                )
+            session.add(_quiz_row(version.id, module.quiz))
+    for position, term in enumerate(source.glossary):
+        session.add(
+            GlossaryEntry(
+                version_id=version.id, position=position, term_id=term.id, term=term.term, explanation=term.explanation
             )
+        )
+    _store_images(session, source)
+    _store_lessons(session, source, version.id)
+    session.flush()
+    return version
+
+
+def _quiz_row(version_id: int, quiz: QuizSource) -> Quiz:
+    return Quiz(
+        version_id=version_id,
+        slug=quiz.slug,
+        title=quiz.title,
+        pass_ratio=quiz.pass_ratio,
+        content_hash=quiz.content_hash(),
+        questions=[asdict(q) for q in quiz.questions],
+    )
+
+
+def _store_images(session: Session, source: CourseSource) -> None:
+    """Store each picture the lessons show, once: assets are shared across courses and versions."""
+    used = {path for _, lesson in source.lessons() for path in lesson.images}
+    for path in sorted(used):
+        image = source.images[path]
+        if session.get(ContentAsset, image.sha256) is None:
+            session.add(
+                ContentAsset(sha256=image.sha256, media_type=image.media_type, size=len(image.data), data=image.data)
+            )
+            session.flush()
+
+
+def _store_lessons(session: Session, source: CourseSource, version_id: int) -> None:
+    ordered = source.lessons()
+    image_urls = {path: asset_url(image) for path, image in source.images.items()}
     for position, (module, lesson) in enumerate(ordered):
         prev_slug = ordered[position - 1][1].slug if position > 0 else None
         next_slug = ordered[position + 1][1].slug if position + 1 < len(ordered) else None
-        html = render_lesson(lesson.body)
-        etag = markdown.digest([html, lesson.title, module.slug, lesson.minutes, prev_slug, next_slug])[:32]
+        html = render_lesson(lesson.body, image_urls=image_urls, glossary=source.glossary)
+        assets = [source.images[path].name for path in lesson.images]
+        etag = digest([html, lesson.title, module.slug, lesson.minutes, prev_slug, next_slug, assets])[:32]
         session.add(
             Lesson(
-                version_id=version.id,
+                version_id=version_id,
                 module_slug=module.slug,
                 slug=lesson.slug,
                 position=position,
@@ -118,7 +160,6 @@ def _store_version(session: Session, source: markdown.CourseSource, content_hash
                 minutes=lesson.minutes,
                 html=html,
                 etag=f'"{etag}"',
+                assets=assets,
             )
         )
-    session.flush()
-    return version

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UtcDateTime
@@ -57,6 +57,8 @@ class Lesson(SQLModel, table=True):
     minutes: int | None = None
     html: str = Field(sa_column=Column(Text, nullable=False))
     etag: str = Field(max_length=80)
+    # Names ('<sha256>.<ext>') of the pictures the lesson shows, in order: an offline app downloads them.
+    assets: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
 
 
 class Quiz(SQLModel, table=True):
@@ -71,3 +73,28 @@ class Quiz(SQLModel, table=True):
     content_hash: str = Field(max_length=64)
     # Questions with their answer keys and explanations: never sent to clients as is.
     questions: list = Field(sa_column=Column(JSON, nullable=False))
+
+
+class GlossaryEntry(SQLModel, table=True):
+    """A term of a course version's glossary, with its plain explanation."""
+
+    __tablename__ = "glossary_term"
+    __table_args__ = (UniqueConstraint("version_id", "term_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="course_version.id")
+    position: int
+    term_id: str = Field(max_length=100)
+    term: str = Field(max_length=100)
+    explanation: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ContentAsset(SQLModel, table=True):
+    """An image addressed by the SHA-256 of its bytes: shared by every version that shows it, never changed."""
+
+    __tablename__ = "content_asset"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    media_type: str = Field(max_length=40)
+    size: int
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

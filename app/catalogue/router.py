@@ -1,14 +1,18 @@
-"""Public catalogue reads: courses, lessons (with ETag) and quizzes (never the answers)."""
+"""Public catalogue reads: courses, lessons (with ETag), glossaries, pictures and quizzes (never the answers)."""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import APIRouter, Request, Response
 
 from app.catalogue.dependencies import CatalogueDep
+from app.catalogue.importer import ASSET_PATH
 from app.catalogue.schemas import (
     CourseDetail,
     CourseList,
     CourseSummary,
+    GlossaryOut,
     LessonOut,
     LessonOutline,
     ModuleOutline,
@@ -16,13 +20,19 @@ from app.catalogue.schemas import (
     QuestionOut,
     QuizOut,
     QuizOutline,
+    TermOut,
 )
-from app.catalogue.service import CourseView
+from app.catalogue.service import CourseView, LessonView
 from app.config import API_PREFIX
+from app.errors import NotFound
 
 router = APIRouter(prefix=API_PREFIX, tags=["catalogue"])
 
 LESSON_CACHE_CONTROL = "public, max-age=60, stale-while-revalidate=600"
+ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+ASSET_NAME = re.compile(r"[0-9a-f]{64}\.(?:svg|png|jpg|webp)", re.ASCII)
+NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
 
 
 def _summary(course: CourseView) -> dict:
@@ -40,6 +50,10 @@ def _summary(course: CourseView) -> dict:
     )
 
 
+def _asset_urls(lesson: LessonView) -> list[str]:
+    return [ASSET_PATH + name for name in lesson.assets]
+
+
 @router.get("/courses", response_model=CourseList)
 def list_courses(catalogue: CatalogueDep) -> CourseList:
     return CourseList(courses=[CourseSummary(**_summary(c)) for c in catalogue.courses.values()])
@@ -53,10 +67,7 @@ def get_course(course: str, catalogue: CatalogueDep) -> CourseDetail:
             slug=module.slug,
             title=module.title,
             summary=module.summary,
-            lessons=[
-                LessonOutline(slug=s, title=view.lessons[s].title, minutes=view.lessons[s].minutes)
-                for s in module.lessons
-            ],
+            lessons=[_lesson_outline(view.lessons[slug]) for slug in module.lessons],
             quiz=QuizOutline(
                 id=module.quiz.slug,
                 title=module.quiz.title,
@@ -71,11 +82,11 @@ def get_course(course: str, catalogue: CatalogueDep) -> CourseDetail:
     return CourseDetail(**_summary(view), pass_ratio=view.pass_ratio, outline=outline)
 
 
-@router.get(
-    "/courses/{course}/lessons/{lesson}",
-    response_model=LessonOut,
-    responses={304: {"description": "Not modified (If-None-Match matched the ETag)"}},
-)
+def _lesson_outline(lesson: LessonView) -> LessonOutline:
+    return LessonOutline(slug=lesson.slug, title=lesson.title, minutes=lesson.minutes, assets=_asset_urls(lesson))
+
+
+@router.get("/courses/{course}/lessons/{lesson}", response_model=LessonOut, responses=NOT_MODIFIED)
 def get_lesson(course: str, lesson: str, request: Request, catalogue: CatalogueDep):
     view = catalogue.course(course).lesson(lesson)
     headers = {"ETag": view.etag, "Cache-Control": LESSON_CACHE_CONTROL}
@@ -90,8 +101,39 @@ def get_lesson(course: str, lesson: str, request: Request, catalogue: CatalogueD
         next=view.next,
         minutes=view.minutes,
         html=view.html,
+        assets=_asset_urls(view),
     )
     return Response(body.model_dump_json(), media_type="application/json", headers=headers)
+
+
+@router.get("/courses/{course}/glossary", response_model=GlossaryOut, responses=NOT_MODIFIED)
+def get_glossary(course: str, request: Request, catalogue: CatalogueDep):
+    view = catalogue.course(course)
+    headers = {"ETag": view.glossary_etag, "Cache-Control": LESSON_CACHE_CONTROL}
+    if _etag_matches(request.headers.get("if-none-match"), view.glossary_etag):
+        return Response(status_code=304, headers=headers)
+    body = GlossaryOut(terms=[TermOut(id=t.id, term=t.term, explanation=t.explanation) for t in view.glossary])
+    return Response(body.model_dump_json(), media_type="application/json", headers=headers)
+
+
+@router.get(
+    "/assets/{name}",
+    response_class=Response,
+    responses={
+        200: {"description": "The picture's bytes", "content": {"image/svg+xml": {}, "image/png": {}}},
+        **NOT_MODIFIED,
+    },
+)
+def get_asset(name: str, request: Request, catalogue: CatalogueDep) -> Response:
+    if not ASSET_NAME.fullmatch(name):
+        raise NotFound(f"no asset '{name[:80]}'", code="asset_not_found")
+    asset = catalogue.asset(name)
+    headers = {"ETag": asset.etag, "Cache-Control": ASSET_CACHE_CONTROL, "X-Content-Type-Options": "nosniff"}
+    if asset.media_type == "image/svg+xml":
+        headers["Content-Security-Policy"] = SVG_POLICY
+    if _etag_matches(request.headers.get("if-none-match"), asset.etag):
+        return Response(status_code=304, headers=headers)
+    return Response(asset.data, media_type=asset.media_type, headers=headers)
 
 
 def _etag_matches(header: str | None, etag: str) -> bool:

@@ -28,6 +28,7 @@ class LessonOutline(BaseModel):
     slug: str
     title: str
     minutes: int | None
+    assets: list[str]  # URLs of the lesson's pictures, for "download this course"
 
 
 class QuizOutline(BaseModel):
@@ -59,6 +60,7 @@ class LessonOut(BaseModel):
     next: str | None
     minutes: int | None
     html: str
+    assets: list[str]  # URLs of the pictures in html (immutable, content-hashed)
 
 
 class OptionOut(BaseModel):
@@ -80,3 +82,13 @@ class QuizOut(BaseModel):
     pass_ratio: float
     content_hash: str
     questions: list[QuestionOut]
+
+
+class TermOut(BaseModel):
+    id: str
+    term: str
+    explanation: str
+
+
+class GlossaryOut(BaseModel):
+    terms: list[TermOut]

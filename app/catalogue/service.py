@@ -15,7 +15,8 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.catalogue.models import Course, CourseModule, CourseVersion, Lesson, Quiz
+from app.catalogue.models import ContentAsset, Course, CourseModule, CourseVersion, GlossaryEntry, Lesson, Quiz
+from app.catalogue.parsed import digest
 from app.errors import NotFound
 
 
@@ -58,6 +59,25 @@ class LessonView:
     etag: str
     prev: str | None
     next: str | None
+    assets: tuple[str, ...] = ()  # asset names '<sha256>.<ext>'
+
+
+@dataclass(frozen=True)
+class TermView:
+    id: str
+    term: str
+    explanation: str
+
+
+@dataclass(frozen=True)
+class AssetView:
+    name: str  # '<sha256>.<ext>'
+    media_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.name.split(".", 1)[0]}"'
 
 
 @dataclass(frozen=True)
@@ -81,6 +101,8 @@ class CourseView:
     modules: tuple[ModuleView, ...]
     lessons: dict[str, LessonView] = field(repr=False)
     quizzes: dict[str, QuizView] = field(repr=False)
+    glossary: tuple[TermView, ...] = ()
+    glossary_etag: str = '""'
 
     @property
     def lesson_order(self) -> tuple[str, ...]:
@@ -103,12 +125,19 @@ class CourseView:
 class Catalogue:
     revision: tuple
     courses: dict[str, CourseView]
+    assets: dict[str, AssetView] = field(default_factory=dict, repr=False)
 
     def course(self, slug: str) -> CourseView:
         try:
             return self.courses[slug]
         except KeyError:
             raise NotFound(f"no course '{slug}'", code="course_not_found") from None
+
+    def asset(self, name: str) -> AssetView:
+        try:
+            return self.assets[name]
+        except KeyError:
+            raise NotFound(f"no asset '{name}'", code="asset_not_found") from None
 
 
 def catalogue_revision(session: Session) -> tuple:
@@ -131,7 +160,7 @@ def _quiz_view(quiz: Quiz) -> QuizView:
 
 
 def load_catalogue(session: Session) -> Catalogue:
-    """Read every course's current version into an immutable snapshot."""
+    """Read every course's current version, its glossary and its pictures into an immutable snapshot."""
     revision = catalogue_revision(session)
     rows = session.exec(select(Course, CourseVersion).join(CourseVersion, CourseVersion.id == Course.version_id)).all()
     version_ids = [version.id for _, version in rows]
@@ -140,34 +169,26 @@ def load_catalogue(session: Session) -> Catalogue:
     ).all()
     lessons = session.exec(select(Lesson).where(Lesson.version_id.in_(version_ids)).order_by(Lesson.position)).all()
     quizzes = session.exec(select(Quiz).where(Quiz.version_id.in_(version_ids))).all()
+    terms = session.exec(
+        select(GlossaryEntry).where(GlossaryEntry.version_id.in_(version_ids)).order_by(GlossaryEntry.position)
+    ).all()
     courses = {}
     for course, version in sorted(rows, key=lambda pair: pair[0].slug):
         vid = version.id
-        views = {
-            lesson.slug: LessonView(
-                lesson.slug,
-                lesson.title,
-                lesson.module_slug,
-                lesson.position,
-                lesson.minutes,
-                lesson.html,
-                lesson.etag,
-                None,
-                None,
-            )
-            for lesson in lessons
-            if lesson.version_id == vid
-        }
-        order = list(views)
-        views = {slug: _with_neighbours(view, order, index) for index, (slug, view) in enumerate(views.items())}
+        lesson_views = _lesson_views([lesson for lesson in lessons if lesson.version_id == vid])
         quiz_views = {quiz.slug: _quiz_view(quiz) for quiz in quizzes if quiz.version_id == vid}
         module_views = tuple(
             ModuleView(
-                m.slug, m.title, m.summary, tuple(s for s in order if views[s].module == m.slug), quiz_views.get(m.slug)
+                m.slug,
+                m.title,
+                m.summary,
+                tuple(s for s, view in lesson_views.items() if view.module == m.slug),
+                quiz_views.get(m.slug),
             )
             for m in modules
             if m.version_id == vid
         )
+        glossary = tuple(TermView(t.term_id, t.term, t.explanation) for t in terms if t.version_id == vid)
         courses[course.slug] = CourseView(
             slug=course.slug,
             title=version.title,
@@ -177,18 +198,42 @@ def load_catalogue(session: Session) -> Catalogue:
             content_hash=version.content_hash,
             published_at=course.published_at,
             modules=module_views,
-            lessons=views,
+            lessons=lesson_views,
             quizzes=quiz_views,
+            glossary=glossary,
+            glossary_etag=f'"{digest([[t.id, t.term, t.explanation] for t in glossary])[:32]}"',
         )
-    return Catalogue(revision=revision, courses=courses)
+    return Catalogue(revision=revision, courses=courses, assets=_asset_views(session, lessons))
 
 
-def _with_neighbours(view: LessonView, order: list[str], index: int) -> LessonView:
-    prev_slug = order[index - 1] if index > 0 else None
-    next_slug = order[index + 1] if index + 1 < len(order) else None
-    return LessonView(
-        view.slug, view.title, view.module, view.position, view.minutes, view.html, view.etag, prev_slug, next_slug
-    )
+def _lesson_views(lessons: list[Lesson]) -> dict[str, LessonView]:
+    """Lessons of one version in course order, each with its neighbours."""
+    order = [lesson.slug for lesson in lessons]
+    views = {}
+    for index, lesson in enumerate(lessons):
+        views[lesson.slug] = LessonView(
+            slug=lesson.slug,
+            title=lesson.title,
+            module=lesson.module_slug,
+            position=lesson.position,
+            minutes=lesson.minutes,
+            html=lesson.html,
+            etag=lesson.etag,
+            prev=order[index - 1] if index > 0 else None,
+            next=order[index + 1] if index + 1 < len(order) else None,
+            assets=tuple(lesson.assets or ()),
+        )
+    return views
+
+
+def _asset_views(session: Session, lessons: list[Lesson]) -> dict[str, AssetView]:
+    """The pictures of the served lessons, bytes included, so serving one needs no query."""
+    names = {name for lesson in lessons for name in lesson.assets or ()}
+    by_hash = {name.split(".", 1)[0]: name for name in names}
+    if not by_hash:
+        return {}
+    rows = session.exec(select(ContentAsset).where(ContentAsset.sha256.in_(list(by_hash)))).all()
+    return {by_hash[row.sha256]: AssetView(by_hash[row.sha256], row.media_type, row.data) for row in rows}
 
 
 class CatalogueCache:
@@ -212,7 +257,3 @@ class CatalogueCache:
                 self._snapshot = load_catalogue(session)
             self._checked_at = time.monotonic()
             return self._snapshot
-
-    def invalidate(self) -> None:
-        self._checked_at = 0.0
-        self._snapshot = None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 
 import pytest
 from sqlmodel import select
 
 from app.catalogue.importer import ContentInvalid, import_content
-from app.catalogue.models import Course, CourseVersion
+from app.catalogue.models import ContentAsset, Course, CourseVersion, GlossaryEntry
 from tests.conftest import CONTENT
 
 
@@ -61,3 +62,34 @@ def test_invalid_content_imports_nothing(session, tmp_path):
         import_content(session, root)
     assert "tu-chon/01-co-ban/02-bai-hai.md:1: missing front matter" in str(raised.value.problems[0])
     assert session.exec(select(Course)).all() == []
+
+
+def test_pictures_are_stored_once_and_glossary_with_the_version(session, tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT, root)
+    import_content(session, root)
+    assets = session.exec(select(ContentAsset)).all()
+    svg = (root / "an-toan/images/khoa.svg").read_bytes()
+    assert [(a.sha256, a.media_type, a.size, a.data) for a in assets] == [
+        (hashlib.sha256(svg).hexdigest(), "image/svg+xml", len(svg), svg)
+    ]
+    glossary = root / "an-toan/glossary.md"
+    glossary.write_text(glossary.read_text().replace("trong ít phút", "trong vài phút"))
+    (report, _) = import_content(session, root)
+    assert report.status == "updated"  # a glossary change is a new version
+    assert len(session.exec(select(ContentAsset)).all()) == 1  # the same picture is not stored twice
+    rows = session.exec(select(GlossaryEntry).order_by(GlossaryEntry.version_id, GlossaryEntry.position)).all()
+    assert [(r.term_id, "vài phút" in r.explanation) for r in rows] == [
+        ("otp", False),
+        ("xac-thuc-hai-lop", False),
+        ("otp", True),
+        ("xac-thuc-hai-lop", False),
+    ]
+
+
+def test_warnings_do_not_stop_an_import(session, tmp_path):
+    root = tmp_path / "content"
+    shutil.copytree(CONTENT, root)
+    lesson = root / "tu-chon/01-co-ban/01-bai-mot.md"
+    lesson.write_text(lesson.read_text().replace("Nội dung bài một.", " ".join(["chữ"] * 30) + "."))
+    assert [p.status for p in import_content(session, root)] == ["created", "created"]

@@ -6,12 +6,14 @@ import textwrap
 
 import pytest
 
-from app.catalogue.markdown import parse_content, parse_course
+from app.catalogue.course import parse_course
+from app.catalogue.walker import parse_content
 from tests.conftest import CONTENT
 
 COURSE = "---\ntitle: Khoá\nsummary: Tóm tắt\n---\n"
 MODULE = "---\ntitle: Mô-đun\n---\n"
-LESSON = "---\ntitle: Bài\nminutes: 5\n---\n\nNội dung.\n"
+SOURCES = "reviewed: 2026-11-23\nsources:\n  - title: Trang\n    url: https://dichvucong.gov.vn\n"
+LESSON = f"---\ntitle: Bài\nminutes: 5\n{SOURCES}---\n\nNội dung.\n\n## Làm thử ngay\n\nMở điện thoại.\n"
 
 
 def files(**overrides: str | bytes | None) -> dict[str, bytes]:
@@ -42,13 +44,13 @@ def files(**overrides: str | bytes | None) -> dict[str, bytes]:
 
 
 def problems_of(**overrides) -> list[str]:
-    _, problems = parse_course("content", "khoa", files(**overrides))
-    return [str(p) for p in problems]
+    return [str(p) for p in parse_course("content", "khoa", files(**overrides)).problems]
 
 
 def test_the_bundled_fixture_content_parses():
-    courses, problems = parse_content(CONTENT)
-    assert problems == []
+    parsed = parse_content(CONTENT)
+    courses = parsed.courses
+    assert parsed.problems == []
     assert [c.slug for c in courses] == ["an-toan", "tu-chon"]
     course = courses[0]
     assert course.sequential is True and course.pass_ratio == 0.5
@@ -57,8 +59,9 @@ def test_the_bundled_fixture_content_parses():
 
 
 def test_quiz_questions_options_answers_and_explanations():
-    course, problems = parse_course("content", "khoa", files())
-    assert problems == []
+    parsed = parse_course("content", "khoa", files())
+    course = parsed.course
+    assert parsed.problems == []
     quiz = course.modules[0].quiz
     assert quiz.title == "Kiểm tra" and quiz.pass_ratio == 0.8
     (question,) = quiz.questions
@@ -69,8 +72,9 @@ def test_quiz_questions_options_answers_and_explanations():
 
 def test_multiple_choice_and_default_ids_and_quiz_pass_ratio_override():
     quiz = "---\ntitle: Q\npass_ratio: 0.5\n---\n\n## A?\n\n- [x] 1\n- [X] 2\n- [ ] 3\n\n## B?\n\n- [x] 1\n- [ ] 2\n"
-    course, problems = parse_course("content", "khoa", files(**{"01-mot__quiz_md": quiz}))
-    assert problems == []
+    parsed = parse_course("content", "khoa", files(**{"01-mot__quiz_md": quiz}))
+    course = parsed.course
+    assert parsed.problems == []
     q = course.modules[0].quiz
     assert q.pass_ratio == 0.5
     assert [x.id for x in q.questions] == ["q1", "q2"]
@@ -79,9 +83,12 @@ def test_multiple_choice_and_default_ids_and_quiz_pass_ratio_override():
 
 
 def test_text_is_normalised_to_nfc():
-    decomposed = "---\ntitle: Ba\u0300i\n---\n\nVie\u0302\u0323t Nam\n"
-    course, problems = parse_course("content", "khoa", files(**{"01-mot__01-bai-a_md": decomposed}))
-    assert problems == []
+    decomposed = (
+        f"---\ntitle: Ba\u0300i\n{SOURCES}---\n\nVie\u0302\u0323t Nam\n\n## La\u0300m thu\u031b\u0309 ngay\n\nMở.\n"
+    )
+    parsed = parse_course("content", "khoa", files(**{"01-mot__01-bai-a_md": decomposed}))
+    course = parsed.course
+    assert parsed.problems == []
     lesson = course.modules[0].lessons[0]
     assert lesson.title == "Bài" and "Việt Nam" in lesson.body
 
@@ -174,5 +181,5 @@ def test_every_problem_is_reported_not_just_the_first():
 
 
 def test_empty_or_missing_content_root(tmp_path):
-    assert [str(p) for p in parse_content(tmp_path)[1]] == [f"{tmp_path}:1: no course directories found"]
-    assert "does not exist" in str(parse_content(tmp_path / "nope")[1][0])
+    assert [str(p) for p in parse_content(tmp_path).problems] == [f"{tmp_path}:1: no course directories found"]
+    assert "does not exist" in str(parse_content(tmp_path / "nope").problems[0])

@@ -1,0 +1,170 @@
+"""YAML front matter: split it from the body and read typed fields, with the line of every key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+import yaml
+
+from app.catalogue.parsed import SourceRef, nfc
+from app.catalogue.problems import FileProblems
+
+Kind = Literal["course", "module", "lesson", "quiz", "glossary"]
+KEYS: dict[Kind, set[str]] = {
+    "course": {"title", "summary", "sequential", "pass_ratio"},
+    "module": {"title", "summary"},
+    "lesson": {"title", "minutes", "sources", "reviewed"},
+    "quiz": {"title", "pass_ratio"},
+    "glossary": {"title"},
+}
+MAX_TITLE = 300
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    meta: dict
+    key_lines: dict[str, int]  # line (1-based, in the file) of each top-level key
+    body: str
+    body_offset: int  # lines before the body
+
+    def line(self, key: str) -> int:
+        return self.key_lines.get(key, 1)
+
+
+def split_front_matter(text: str, out: FileProblems) -> FrontMatter | None:
+    """The front matter and body of a file, or None (with a problem) when there is no valid front matter."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        out.error(1, "missing front matter: the file must start with a '---' line")
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        out.error(1, "front matter is not closed by a '---' line")
+        return None
+    source = "\n".join(lines[1:end])
+    try:
+        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(source) if node is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        out.error((mark.line + 2) if mark else 1, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
+        return None
+    if not isinstance(data, dict):
+        out.error(2, "front matter must be a mapping of 'key: value' lines")
+        return None
+    key_lines = {}
+    if isinstance(node, yaml.MappingNode):
+        key_lines = {str(key.value): key.start_mark.line + 2 for key, _ in node.value}
+    return FrontMatter(data, key_lines, "\n".join(lines[end + 1 :]), end + 1)
+
+
+def read_front_matter(kind: Kind, text: str, out: FileProblems) -> FrontMatter | None:
+    """Split the front matter and report keys that this kind of file does not know."""
+    front = split_front_matter(text, out)
+    if front is None:
+        return None
+    for key in front.meta:
+        if key not in KEYS[kind]:
+            allowed = ", ".join(sorted(KEYS[kind]))
+            out.error(front.line(str(key)), f"unknown front-matter key '{key}' (allowed here: {allowed})")
+    return front
+
+
+def text_field(front: FrontMatter, key: str, out: FileProblems, *, required: bool) -> str:
+    value = front.meta.get(key)
+    if value is None:
+        if required:
+            out.error(1, f"front matter needs a '{key}'")
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        out.error(front.line(key), f"'{key}' must be non-empty text")
+        return ""
+    if key == "title" and len(value) > MAX_TITLE:
+        out.error(front.line(key), f"'title' is longer than {MAX_TITLE} characters")
+    return nfc(value.strip())
+
+
+def pass_ratio_field(front: FrontMatter, out: FileProblems) -> float | None:
+    if "pass_ratio" not in front.meta:
+        return None
+    value = front.meta["pass_ratio"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        out.error(front.line("pass_ratio"), "'pass_ratio' must be a number greater than 0 and at most 1")
+        return None
+    return float(value)
+
+
+def flag_field(front: FrontMatter, key: str, out: FileProblems) -> bool:
+    value = front.meta.get(key, False)
+    if not isinstance(value, bool):
+        out.error(front.line(key), f"'{key}' must be true or false")
+    return value is True
+
+
+def minutes_field(front: FrontMatter, out: FileProblems) -> int | None:
+    minutes = front.meta.get("minutes")
+    if minutes is None:
+        return None
+    if isinstance(minutes, bool) or not isinstance(minutes, int) or not 0 < minutes <= 600:
+        out.error(front.line("minutes"), "'minutes' must be a whole number from 1 to 600")
+        return None
+    return minutes
+
+
+def sources_field(front: FrontMatter, out: FileProblems) -> list[SourceRef]:
+    """The required, non-empty list of {title, url} (https) that the lesson's facts were checked against."""
+    line = front.line("sources")
+    value = front.meta.get("sources")
+    if value is None:
+        out.error(1, "front matter needs 'sources': a list of {title, url} pages the facts were checked against")
+        return []
+    if not isinstance(value, list) or not value:
+        out.error(line, "'sources' must be a non-empty list of {title, url}")
+        return []
+    found = []
+    for number, item in enumerate(value, start=1):
+        source = _source_item(item, f"sources item {number}", line, out)
+        if source is not None:
+            found.append(source)
+    return found
+
+
+def _source_item(item: object, where: str, line: int, out: FileProblems) -> SourceRef | None:
+    if not isinstance(item, dict) or set(item) != {"title", "url"}:
+        out.error(line, f"{where} must have exactly 'title' and 'url'")
+        return None
+    title, url = item["title"], item["url"]
+    if not isinstance(title, str) or not title.strip():
+        out.error(line, f"{where}: 'title' must be non-empty text")
+        return None
+    if not isinstance(url, str) or not _is_https_url(url):
+        out.error(line, f"{where}: 'url' must be an https:// address")
+        return None
+    return SourceRef(title=nfc(title.strip()), url=url.strip())
+
+
+def _is_https_url(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme == "https" and bool(parts.hostname) and not any(c.isspace() for c in url.strip())
+
+
+def reviewed_field(front: FrontMatter, out: FileProblems) -> date | None:
+    """The ISO date (YYYY-MM-DD) on which the facts were last checked."""
+    value = front.meta.get("reviewed")
+    if value is None:
+        out.error(1, "front matter needs 'reviewed': the date the facts were checked (YYYY-MM-DD)")
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and ISO_DATE.fullmatch(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    out.error(front.line("reviewed"), "'reviewed' must be a date written YYYY-MM-DD")
+    return None

@@ -1,0 +1,103 @@
+"""Image files of a course: type from the bytes, size limit, and SVG without anything active or external."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from app.catalogue.parsed import ImageAsset
+from app.catalogue.problems import FileProblems
+
+MEDIA_TYPES = {
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "webp": "image/webp",
+}
+FORBIDDEN_ELEMENTS = {"script", "foreignobject", "image", "iframe", "embed", "object", "audio", "video"}
+LINK_ATTRIBUTES = {"href", "src"}
+EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
+DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)|<\?(?!xml\s)", re.IGNORECASE)
+
+
+def check_image(path: str, data: bytes, out: FileProblems, *, max_bytes: int) -> ImageAsset | None:
+    """The image as a content-addressed asset, or None (with problems) when it may not be served."""
+    extension = path.rsplit(".", 1)[-1].lower()
+    media_type = MEDIA_TYPES.get(extension)
+    if media_type is None:
+        out.error(1, "images must be SVG, PNG, JPEG or WebP files")
+        return None
+    if len(data) > max_bytes:
+        out.error(1, f"image is {len(data)} bytes; the limit is {max_bytes} (setting CONTENT_MAX_IMAGE_BYTES)")
+        return None
+    if not _bytes_match(extension, data):
+        out.error(1, f"the file's bytes are not a {extension.upper()} image")
+        return None
+    if extension == "svg" and not check_svg(data, out):
+        return None
+    stored_extension = "jpg" if extension == "jpeg" else extension
+    return ImageAsset(hashlib.sha256(data).hexdigest(), media_type, stored_extension, data)
+
+
+def _bytes_match(extension: str, data: bytes) -> bool:
+    if extension == "png":
+        return data.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in ("jpg", "jpeg"):
+        return data.startswith(b"\xff\xd8\xff")
+    if extension == "webp":
+        return data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    return b"<svg" in data[:4096]
+
+
+def check_svg(data: bytes, out: FileProblems) -> bool:
+    """True when the SVG has no script, event handler, foreign content or external reference."""
+    if DECLARATION.search(data):
+        out.error(1, "SVG must not contain a DOCTYPE, entities or processing instructions")
+        return False
+    try:
+        root = fromstring(data, forbid_dtd=True)
+    except ET.ParseError as exc:
+        out.error(exc.position[0], f"SVG is not well-formed XML: {exc}")
+        return False
+    except DefusedXmlException:
+        out.error(1, "SVG must not contain a DOCTYPE or entities")
+        return False
+    if _local(root.tag) != "svg":
+        out.error(1, "the root element of an SVG file must be <svg>")
+        return False
+    found = [problem for element in root.iter() for problem in _element_problems(element)]
+    for problem in dict.fromkeys(found):
+        out.error(1, f"SVG refused: {problem}")
+    if "viewBox" not in root.attrib:
+        out.warning(1, "SVG has no viewBox: it will not scale to the screen")
+    if any(_local(element.tag) == "text" for element in root.iter()):
+        out.warning(1, "SVG contains <text>: put the meaning in the alt text instead")
+    return not found
+
+
+def _element_problems(element: ET.Element) -> list[str]:
+    name = _local(element.tag)
+    problems = []
+    if name.lower() in FORBIDDEN_ELEMENTS:
+        problems.append(f"<{name}> element")
+    if name == "style" and element.text and ("@import" in element.text or EXTERNAL_URL.search(element.text)):
+        problems.append("<style> with @import or an external url()")
+    for attribute, value in element.attrib.items():
+        local = _local(attribute)
+        if local.lower().startswith("on"):
+            problems.append(f"event handler attribute '{local}' on <{name}>")
+        elif local in LINK_ATTRIBUTES and not value.strip().startswith("#"):
+            problems.append(f'external reference {local}="{value}" on <{name}>')
+        elif EXTERNAL_URL.search(value):
+            problems.append(f"external url() in '{local}' on <{name}>")
+    return problems
+
+
+def _local(name: str) -> str:
+    """Element or attribute name without its namespace ({http://www.w3.org/1999/xlink}href -> href)."""
+    return name.rsplit("}", 1)[-1]
