@@ -55,17 +55,16 @@ def parse_glossary(text: str, out: FileProblems) -> list[GlossaryTerm]:
 
 
 def _term(heading: str, blocks: list[Token], line: int, out: FileProblems) -> GlossaryTerm | None:
+    """The term of one heading from the blocks under it (paragraphs only)."""
     term = nfc(heading).strip()
-    paragraphs = [t for t in blocks if t.type == "inline"]
-    if len(blocks) != 3 * len(paragraphs) or any(
-        t.type not in ("paragraph_open", "inline", "paragraph_close") for t in blocks
-    ):
-        out.error(line, f"'{term}': the explanation must be one plain paragraph")
-        return None
-    explanation = nfc(" ".join(" ".join(t.content.split()) for t in paragraphs)).strip()
     if not term or not term_id(term) or len(term) > MAX_TERM_CHARS:
         out.error(line, f"a glossary heading needs a term of 1 to {MAX_TERM_CHARS} characters")
         return None
+    if any(t.type not in ("paragraph_open", "inline", "paragraph_close") for t in blocks):
+        out.error(line, f"'{term}': the explanation must be one plain paragraph")
+        return None
+    paragraphs = [" ".join(t.content.split()) for t in blocks if t.type == "inline"]
+    explanation = nfc(" ".join(paragraphs)).strip()
     if not explanation:
         out.error(line, f"'{term}' has no explanation")
         return None

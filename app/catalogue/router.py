@@ -87,7 +87,7 @@ def _lesson_outline(lesson: LessonView) -> LessonOutline:
 
 
 @router.get("/courses/{course}/lessons/{lesson}", response_model=LessonOut, responses=NOT_MODIFIED)
-def get_lesson(course: str, lesson: str, request: Request, catalogue: CatalogueDep):
+def get_lesson(course: str, lesson: str, request: Request, catalogue: CatalogueDep) -> Response:
     view = catalogue.course(course).lesson(lesson)
     headers = {"ETag": view.etag, "Cache-Control": LESSON_CACHE_CONTROL}
     if _etag_matches(request.headers.get("if-none-match"), view.etag):
@@ -107,7 +107,7 @@ def get_lesson(course: str, lesson: str, request: Request, catalogue: CatalogueD
 
 
 @router.get("/courses/{course}/glossary", response_model=GlossaryOut, responses=NOT_MODIFIED)
-def get_glossary(course: str, request: Request, catalogue: CatalogueDep):
+def get_glossary(course: str, request: Request, catalogue: CatalogueDep) -> Response:
     view = catalogue.course(course)
     headers = {"ETag": view.glossary_etag, "Cache-Control": LESSON_CACHE_CONTROL}
     if _etag_matches(request.headers.get("if-none-match"), view.glossary_etag):

@@ -159,51 +159,71 @@ def _quiz_view(quiz: Quiz) -> QuizView:
     return QuizView(quiz.slug, quiz.title, quiz.pass_ratio, quiz.content_hash, questions)
 
 
+@dataclass(frozen=True)
+class _Rows:
+    """The rows of every served version, read with one query per table."""
+
+    modules: list[CourseModule]
+    lessons: list[Lesson]
+    quizzes: list[Quiz]
+    terms: list[GlossaryEntry]
+
+
 def load_catalogue(session: Session) -> Catalogue:
     """Read every course's current version, its glossary and its pictures into an immutable snapshot."""
     revision = catalogue_revision(session)
     rows = session.exec(select(Course, CourseVersion).join(CourseVersion, CourseVersion.id == Course.version_id)).all()
-    version_ids = [version.id for _, version in rows]
-    modules = session.exec(
-        select(CourseModule).where(CourseModule.version_id.in_(version_ids)).order_by(CourseModule.position)
-    ).all()
-    lessons = session.exec(select(Lesson).where(Lesson.version_id.in_(version_ids)).order_by(Lesson.position)).all()
-    quizzes = session.exec(select(Quiz).where(Quiz.version_id.in_(version_ids))).all()
-    terms = session.exec(
-        select(GlossaryEntry).where(GlossaryEntry.version_id.in_(version_ids)).order_by(GlossaryEntry.position)
-    ).all()
-    courses = {}
-    for course, version in sorted(rows, key=lambda pair: pair[0].slug):
-        vid = version.id
-        lesson_views = _lesson_views([lesson for lesson in lessons if lesson.version_id == vid])
-        quiz_views = {quiz.slug: _quiz_view(quiz) for quiz in quizzes if quiz.version_id == vid}
-        module_views = tuple(
-            ModuleView(
-                m.slug,
-                m.title,
-                m.summary,
-                tuple(s for s, view in lesson_views.items() if view.module == m.slug),
-                quiz_views.get(m.slug),
+    ids = [version.id for _, version in rows]
+    found = _Rows(
+        modules=list(
+            session.exec(select(CourseModule).where(CourseModule.version_id.in_(ids)).order_by(CourseModule.position))
+        ),
+        lessons=list(session.exec(select(Lesson).where(Lesson.version_id.in_(ids)).order_by(Lesson.position))),
+        quizzes=list(session.exec(select(Quiz).where(Quiz.version_id.in_(ids)))),
+        terms=list(
+            session.exec(
+                select(GlossaryEntry).where(GlossaryEntry.version_id.in_(ids)).order_by(GlossaryEntry.position)
             )
-            for m in modules
-            if m.version_id == vid
+        ),
+    )
+    courses = {course.slug: _course_view(course, version, found) for course, version in sorted(rows, key=_by_slug)}
+    return Catalogue(revision=revision, courses=courses, assets=_asset_views(session, found.lessons))
+
+
+def _by_slug(pair: tuple[Course, CourseVersion]) -> str:
+    return pair[0].slug
+
+
+def _course_view(course: Course, version: CourseVersion, found: _Rows) -> CourseView:
+    vid = version.id
+    lessons = _lesson_views([lesson for lesson in found.lessons if lesson.version_id == vid])
+    quizzes = {quiz.slug: _quiz_view(quiz) for quiz in found.quizzes if quiz.version_id == vid}
+    modules = tuple(
+        ModuleView(
+            m.slug,
+            m.title,
+            m.summary,
+            tuple(slug for slug, view in lessons.items() if view.module == m.slug),
+            quizzes.get(m.slug),
         )
-        glossary = tuple(TermView(t.term_id, t.term, t.explanation) for t in terms if t.version_id == vid)
-        courses[course.slug] = CourseView(
-            slug=course.slug,
-            title=version.title,
-            summary=version.summary,
-            sequential=version.sequential,
-            pass_ratio=version.pass_ratio,
-            content_hash=version.content_hash,
-            published_at=course.published_at,
-            modules=module_views,
-            lessons=lesson_views,
-            quizzes=quiz_views,
-            glossary=glossary,
-            glossary_etag=f'"{digest([[t.id, t.term, t.explanation] for t in glossary])[:32]}"',
-        )
-    return Catalogue(revision=revision, courses=courses, assets=_asset_views(session, lessons))
+        for m in found.modules
+        if m.version_id == vid
+    )
+    glossary = tuple(TermView(t.term_id, t.term, t.explanation) for t in found.terms if t.version_id == vid)
+    return CourseView(
+        slug=course.slug,
+        title=version.title,
+        summary=version.summary,
+        sequential=version.sequential,
+        pass_ratio=version.pass_ratio,
+        content_hash=version.content_hash,
+        published_at=course.published_at,
+        modules=modules,
+        lessons=lessons,
+        quizzes=quizzes,
+        glossary=glossary,
+        glossary_etag=f'"{digest([[t.id, t.term, t.explanation] for t in glossary])[:32]}"',
+    )
 
 
 def _lesson_views(lessons: list[Lesson]) -> dict[str, LessonView]:
