@@ -134,7 +134,8 @@ def _store_images(session: Session, source: CourseSource) -> None:
     used = {path for _, lesson in source.lessons() for path in lesson.images}
     for path in sorted(used):
         image = source.images[path]
-        if session.get(ContentAsset, image.sha256) is None:
+        stored = session.exec(select(ContentAsset.sha256).where(ContentAsset.sha256 == image.sha256)).first()
+        if stored is None:
             session.add(
                 ContentAsset(sha256=image.sha256, media_type=image.media_type, size=len(image.data), data=image.data)
             )
