@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import secrets
+from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -57,6 +58,14 @@ class Settings(BaseSettings):
     # Statistics.
     suppression_k: int = Field(default=10, ge=2)
     rollup_shards: int = Field(default=8, ge=1, le=64)
+    # Releases and their protection (docs/statistics-disclosure.md).
+    stats_noise_max: int = Field(default=8, ge=1, le=50)  # cell key perturbation: at most ± this (kept below k)
+    stats_noise_decay: float = Field(default=0.5, gt=0, lt=1)  # P(noise = j) ∝ decay^|j|
+    stats_satisfaction_min_ratings: int = Field(default=20, ge=2)  # mean stars published from this many up
+    stats_programme_start: date = date(2025, 3, 26)  # the movement's launch; series start here
+    stats_release_time: time = time(0, 0)  # Vietnam time of the daily release
+    stats_release_auto: bool = True  # each worker schedules the daily release (only one computes it)
+    stats_releases_kept: int = Field(default=31, ge=1)  # older releases are deleted
 
     # Content rules (`content validate` / `content import`).
     content_review_max_age_days: int = Field(default=365, ge=1)  # warning past this, error past twice this

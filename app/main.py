@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -23,11 +27,25 @@ from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
 from app.progress.router import router as progress_router
 from app.stats.router import router as stats_router
+from app.stats.schedule import run_daily_releases
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Background work of a worker: the daily statistics release (when STATS_RELEASE_AUTO is on)."""
+    settings: Settings = app.state.settings
+    task = asyncio.create_task(run_daily_releases(app.state.engine, settings)) if settings.stats_release_auto else None
+    yield
+    if task is not None:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Bình dân học vụ số — course service",
         version="1.0.0",
         description="Lessons, quizzes, offline-safe progress, verifiable certificates and locality statistics.",

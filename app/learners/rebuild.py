@@ -12,6 +12,7 @@ from app.learners.models import Learner
 from app.progress import service as progress_service
 from app.stats import ratings, rollups
 from app.stats import rebuild as stats_rebuild
+from app.stats.cellkey import record_key
 
 BATCH = 5000
 
@@ -46,7 +47,7 @@ def rebuilt_rollups(session: Session) -> Counter:
         select(Learner.key, Learner.commune).order_by(Learner.key).execution_options(yield_per=BATCH)
     )
     for key, commune in learners:
-        total.update(rollups.contribution(commune, enrolments_of(key), ratings_of(key)))
+        total.update(rollups.contribution(commune, enrolments_of(key), ratings_of(key), record=record_key(key)))
     return stats_rebuild.nonzero(total)
 
 

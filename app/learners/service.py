@@ -27,6 +27,7 @@ from app.progress import service as progress_service
 from app.quizzes import service as quiz_service
 from app.quizzes.schemas import AttemptOut
 from app.stats import ratings, rollups
+from app.stats.cellkey import record_key
 
 
 def contribution_of(session: Session, *, learner_key: str, commune: str) -> Counter:
@@ -35,6 +36,7 @@ def contribution_of(session: Session, *, learner_key: str, commune: str) -> Coun
         commune,
         progress_service.enrolments_of(session, learner_key=learner_key),
         ratings.ratings_of(session, learner_key=learner_key),
+        record=record_key(learner_key),
     )
 
 

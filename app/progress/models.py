@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Column
+from sqlalchemy import Boolean, Column, false
 from sqlmodel import Field, SQLModel
 
 from app.db import UtcDateTime
@@ -41,3 +41,5 @@ class Enrolment(SQLModel, table=True):
     course_slug: str = Field(primary_key=True, max_length=64, index=True)
     started_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     completed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
+    # The completion was implausibly fast (docs/learning-integrity.md): counted apart as `flagged`.
+    flagged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))

@@ -226,20 +226,19 @@ def has_started(session: Session, *, learner_key: str, course_slug: str) -> bool
     return session.get(Enrolment, (learner_key, course_slug)) is not None
 
 
-def enrolments_of(session: Session, *, learner_key: str) -> list[tuple[str, datetime | None]]:
-    """(course, completed_at or None) for every course the learner started: their part of the statistics."""
-    return list(
-        session.exec(
-            select(Enrolment.course_slug, Enrolment.completed_at).where(Enrolment.learner_key == learner_key)
-        ).all()
+def enrolments_of(session: Session, *, learner_key: str) -> list[tuple[str, datetime | None, bool]]:
+    """(course, completed_at or None, flagged) for every course the learner started: their part of the statistics."""
+    query = select(Enrolment.course_slug, Enrolment.completed_at, Enrolment.flagged).where(
+        Enrolment.learner_key == learner_key
     )
+    return list(session.exec(query).all())
 
 
-def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, datetime | None]]:
-    """(learner, course, completed_at) of every learner, ordered by learner, streamed (for `stats rebuild`)."""
-    query = select(Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at).order_by(
-        Enrolment.learner_key, Enrolment.course_slug
-    )
+def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, datetime | None, bool]]:
+    """(learner, course, completed_at, flagged) of every learner, by learner, streamed (for `stats rebuild`)."""
+    query = select(
+        Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at, Enrolment.flagged
+    ).order_by(Enrolment.learner_key, Enrolment.course_slug)
     yield from session.execute(query.execution_options(yield_per=batch))
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 BOM = "\ufeff"
 MEDIA_TYPE = "text/csv; charset=utf-8"
@@ -22,4 +24,6 @@ def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def attachment(filename: str) -> str:
-    return f'attachment; filename="{filename}"'
+    """A Content-Disposition header safe whatever the name holds: an ASCII fallback and RFC 6266 filename*."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "download.csv"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

@@ -1,21 +1,34 @@
-"""Statistics rollups, kept current in the same transaction as the progress that moves them.
+"""Statistics: live rollup counters (exact, current) and the releases published from them.
 
-Counters are split over `shard` rows (chosen at random per update) so that concurrent completions
+Counters are split over `shard` rows (chosen at random per transaction) so that concurrent completions
 in one commune do not queue behind a single row lock on PostgreSQL; reads sum the shards.
-course_slug '*' holds the all-courses figures, where a learner counts once.
+course_slug '*' holds the all-courses figures, where a learner counts once. Each count has a `_key`
+twin: the sum of its contributors' record keys, from which a release derives the cell key that decides
+the cell's perturbation (see app/stats/cellkey.py).
+
+Only releases are published: `stats_release` with its cells (`stats_release_cell`) and daily series
+(`stats_release_day`), computed at scheduled times from the counters.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column
+from sqlalchemy import JSON, BigInteger, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
 from app.db import UtcDateTime
 
 ALL_COURSES = "*"
-COUNTER_FIELDS = ("learners", "completed", "ratings", "stars")  # the summed columns of CompletionRollup
+# The summed columns of CompletionRollup: counts, then the record-key sums of their contributors.
+COUNTS = ("learners", "completed", "flagged", "ratings", "stars")
+KEY_SUMS = ("learners_key", "completed_key", "flagged_key", "ratings_key")
+COUNTER_FIELDS = COUNTS + KEY_SUMS
+DAILY_FIELDS = ("completed", "completed_key")
+
+
+def _key_sum() -> int:
+    return Field(default=0, sa_column=Column(BigInteger, nullable=False, server_default="0"))
 
 
 class CompletionRollup(SQLModel, table=True):
@@ -26,8 +39,13 @@ class CompletionRollup(SQLModel, table=True):
     shard: int = Field(primary_key=True)
     learners: int = 0  # started
     completed: int = 0
+    flagged: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     ratings: int = 0
     stars: int = 0  # sum of stars over `ratings`
+    learners_key: int = _key_sum()
+    completed_key: int = _key_sum()
+    flagged_key: int = _key_sum()
+    ratings_key: int = _key_sum()
 
 
 class CompletionDaily(SQLModel, table=True):
@@ -38,6 +56,7 @@ class CompletionDaily(SQLModel, table=True):
     day: date = Field(primary_key=True)
     shard: int = Field(primary_key=True)
     completed: int = 0
+    completed_key: int = _key_sum()
 
 
 class Rating(SQLModel, table=True):
@@ -57,3 +76,46 @@ class LocalityTarget(SQLModel, table=True):
     code: str = Field(primary_key=True, max_length=5)
     adults: int = Field(sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class StatsRelease(SQLModel, table=True):
+    """One publication of every statistics table, computed at once from the counters."""
+
+    __tablename__ = "stats_release"
+
+    id: int | None = Field(default=None, primary_key=True)
+    slot: str = Field(max_length=64, unique=True)  # the scheduled time it stands for, or "manual-..."
+    as_of: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))  # counters read at this moment
+    method: dict = Field(sa_column=Column(JSON, nullable=False))  # the protection parameters used
+
+
+class ReleaseCell(SQLModel, table=True):
+    """A published row: the nation, a province or a commune, for one course (or '*'); None = withheld."""
+
+    __tablename__ = "stats_release_cell"
+
+    release_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("stats_release.id", ondelete="CASCADE"), primary_key=True)
+    )
+    course_slug: str = Field(primary_key=True, max_length=64)
+    code: str = Field(primary_key=True, max_length=8)  # "national", 2-digit province, 5-digit commune
+    parent: str = Field(max_length=8)  # "" for the nation, "national" for provinces, the province for communes
+    learners: int | None = None
+    completed: int | None = None
+    flagged: int | None = None
+    satisfaction: float | None = None
+
+
+class ReleaseDay(SQLModel, table=True):
+    """A published day of a series (nation or province, one course or '*')."""
+
+    __tablename__ = "stats_release_day"
+
+    release_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("stats_release.id", ondelete="CASCADE"), primary_key=True)
+    )
+    course_slug: str = Field(primary_key=True, max_length=64)
+    area: str = Field(primary_key=True, max_length=8)  # "national" or a province code
+    day: date = Field(primary_key=True)
+    completed: int | None = None
+    running_total: int | None = None

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 
 from app.db import is_postgresql
 from app.stats import rollups
-from app.stats.models import COUNTER_FIELDS, CompletionDaily, CompletionRollup
+from app.stats.models import COUNTER_FIELDS, DAILY_FIELDS, CompletionDaily, CompletionRollup
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,8 @@ class Difference:
     rebuilt: int
 
     def __str__(self) -> str:
-        kind, course, commune, what = self.key
+        kind, course, commune, *what = self.key
+        what = " ".join(str(part) for part in what)
         return f"{kind} course={course} commune={commune} {what}: rollup {self.rollup}, rebuilt {self.rebuilt}"
 
 
@@ -41,10 +42,13 @@ def current_rollups(session: Session) -> Counter:
         for name, value in zip(COUNTER_FIELDS, sums, strict=True):
             current["rollup", course, commune, name] += int(value or 0)
     d = CompletionDaily
-    for course, commune, day, value in session.exec(
-        select(d.course_slug, d.commune, d.day, func.sum(d.completed)).group_by(d.course_slug, d.commune, d.day)
+    for course, commune, day, *sums in session.exec(
+        select(d.course_slug, d.commune, d.day, *(func.sum(getattr(d, f)) for f in DAILY_FIELDS)).group_by(
+            d.course_slug, d.commune, d.day
+        )
     ):
-        current["daily", course, commune, day] += int(value or 0)
+        for name, value in zip(DAILY_FIELDS, sums, strict=True):
+            current["daily", course, commune, day, name] += int(value or 0)
     return nonzero(current)
 
 

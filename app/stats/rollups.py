@@ -17,33 +17,51 @@ from sqlmodel import Session
 
 from app.clock import local_day
 from app.db import insert_for
-from app.stats.models import ALL_COURSES, COUNTER_FIELDS, CompletionDaily, CompletionRollup
+from app.stats.models import ALL_COURSES, COUNTER_FIELDS, DAILY_FIELDS, CompletionDaily, CompletionRollup
 
 # Keys of a contribution Counter (days are counted in Vietnam's time):
-#   ("rollup", course, commune, field)   field in COUNTER_FIELDS
-#   ("daily", course, commune, day)      completions on that day
+#   ("rollup", course, commune, field)        field in COUNTER_FIELDS
+#   ("daily", course, commune, day, field)    field in DAILY_FIELDS: completions that day, their key sum
 
 
 def contribution(
-    commune: str, enrolments: Iterable[tuple[str, datetime | None]], ratings: Iterable[tuple[str, int]]
+    commune: str,
+    enrolments: Iterable[tuple[str, datetime | None, bool]],
+    ratings: Iterable[tuple[str, int]],
+    *,
+    record: int,
 ) -> Counter:
-    """What one learner adds to the rollups: per course and for all courses ('*', counted once)."""
+    """What one learner adds to the rollups: per course and for all courses ('*', counted once).
+
+    `enrolments` are (course, completed_at, flagged); `record` is the learner's record key, added to the
+    key sum of every count the learner is part of (the cell key method's input).
+    """
     counts: Counter = Counter()
     enrolments = list(enrolments)
-    completions = [completed_at for _, completed_at in enrolments if completed_at is not None]
-    for course, completed_at in enrolments:
-        counts["rollup", course, commune, "learners"] += 1
+
+    def count(course: str, measure: str) -> None:
+        counts["rollup", course, commune, measure] += 1
+        counts["rollup", course, commune, f"{measure}_key"] += record
+
+    def complete(course: str, completed_at: datetime, flagged: bool) -> None:
+        count(course, "completed")
+        if flagged:
+            count(course, "flagged")
+        counts["daily", course, commune, local_day(completed_at), "completed"] += 1
+        counts["daily", course, commune, local_day(completed_at), "completed_key"] += record
+
+    for course, completed_at, flagged in enrolments:
+        count(course, "learners")
         if completed_at is not None:
-            counts["rollup", course, commune, "completed"] += 1
-            counts["daily", course, commune, local_day(completed_at)] += 1
+            complete(course, completed_at, flagged)
     if enrolments:
-        counts["rollup", ALL_COURSES, commune, "learners"] += 1
+        count(ALL_COURSES, "learners")
+    completions = sorted((at, flagged) for _, at, flagged in enrolments if at is not None)
     if completions:
-        counts["rollup", ALL_COURSES, commune, "completed"] += 1
-        counts["daily", ALL_COURSES, commune, local_day(min(completions))] += 1
+        complete(ALL_COURSES, *completions[0])  # the programme counts a learner's first completion
     for course, stars in ratings:
         for target in (course, ALL_COURSES):
-            counts["rollup", target, commune, "ratings"] += 1
+            count(target, "ratings")
             counts["rollup", target, commune, "stars"] += stars
     return counts
 
@@ -79,14 +97,14 @@ def apply(session: Session, delta: Counter, *, shards: int) -> None:
 def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
     """Add delta to the counter rows of one shard (upserts, in a fixed order)."""
     rollups: dict[tuple[str, str], Counter] = {}
-    daily: dict[tuple[str, str, date], int] = {}
+    daily: dict[tuple[str, str, date], Counter] = {}
     for key, change in delta.items():
         if not change:
             continue
         if key[0] == "rollup":
             rollups.setdefault((key[1], key[2]), Counter())[key[3]] += change
         else:
-            daily[key[1], key[2], key[3]] = daily.get((key[1], key[2], key[3]), 0) + change
+            daily.setdefault((key[1], key[2], key[3]), Counter())[key[4]] += change
     rollup_table = CompletionRollup.__table__
     for (course, commune), fields in sorted(rollups.items()):
         values = {name: fields.get(name, 0) for name in COUNTER_FIELDS}
@@ -98,13 +116,14 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
             )
         )
     daily_table = CompletionDaily.__table__
-    for (course, commune, day), change in sorted(daily.items()):
+    for (course, commune, day), fields in sorted(daily.items()):
+        values = {name: fields.get(name, 0) for name in DAILY_FIELDS}
         stmt = insert_for(session, daily_table).values(
-            course_slug=course, commune=commune, day=day, shard=shard, completed=change
+            course_slug=course, commune=commune, day=day, shard=shard, **values
         )
         session.execute(
             stmt.on_conflict_do_update(
                 index_elements=["course_slug", "commune", "day", "shard"],
-                set_={"completed": daily_table.c.completed + stmt.excluded.completed},
+                set_={name: daily_table.c[name] + stmt.excluded[name] for name in values},
             )
         )

@@ -1,130 +1,139 @@
-"""Statistics (scope stats), adult-population targets (scope admin) and course ratings (scope learner)."""
+"""Statistics (scope stats) from the latest release, releasing (scope admin), adult-population targets (scope admin)."""
 
 from __future__ import annotations
 
-import hashlib
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app.auth.dependencies import Admin, StatsReader
 from app.catalogue.dependencies import CatalogueDep
-from app.clock import VIETNAM
 from app.config import API_PREFIX
 from app.db import SessionDep
+from app.dependencies import SettingsDep
 from app.errors import NotFound, Unprocessable, UnsupportedMediaType
+from app.http import conditional
 from app.localities.official import PROVINCES
 from app.stats import csvout, service
 from app.stats.models import ALL_COURSES
-from app.stats.schemas import CompletionOut, CompletionRow, SeriesRow, TargetsOut, TimeseriesOut
+from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
 
 router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
 
-CACHE_CONTROL = "private, max-age=30"  # dashboards poll; figures move as learners complete
-MAX_SERIES_DAYS = 3660
+CACHE_CONTROL = "private, max-age=300"  # figures change only at releases
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "application/octet-stream"}
 NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
 
 Format = Annotated[Literal["json", "csv"], Query(description="csv: UTF-8 with BOM, for Excel")]
-CourseQuery = Annotated[str | None, Query(max_length=64, description="a course slug; omitted: all courses")]
 
 
-def _course_slug(course: str | None, catalogue) -> str:
-    if course is None:
-        return ALL_COURSES
-    return catalogue.course(course).slug  # 404 for an unknown course
+@dataclass(frozen=True)
+class CourseKey:
+    slug: str  # the counters' key: a course slug or '*'
+    requested: str | None  # as asked (None: all courses)
 
 
-def _province(code: str | None) -> str | None:
-    if code is not None and code not in PROVINCES:
-        raise NotFound(f"no province with code '{code}' (codes are 2 digits, e.g. '01')", code="province_not_found")
-    return code
+def course_key(
+    catalogue: CatalogueDep,
+    course: Annotated[str | None, Query(max_length=64, description="a course slug; omitted: all courses")] = None,
+) -> CourseKey:
+    return CourseKey(ALL_COURSES if course is None else catalogue.course(course).slug, course)  # 404 if unknown
 
 
-def _cached(request: Request, body: bytes, media_type: str, headers: dict[str, str] | None = None) -> Response:
-    etag = 'W/"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Authorization", **(headers or {})}
-    candidates = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if "*" in candidates or etag.removeprefix("W/") in candidates:
-        return Response(status_code=304, headers={k: v for k, v in headers.items() if k != "Content-Disposition"})
-    return Response(body, media_type=media_type, headers=headers)
+def province_code(province: Annotated[str | None, Query(max_length=2)] = None) -> str | None:
+    if province is not None and province not in PROVINCES:
+        raise NotFound(f"no province with code '{province}' (codes are 2 digits, e.g. '01')", code="province_not_found")
+    return province
 
 
-def _stamp() -> str:
-    return datetime.now(VIETNAM).date().isoformat()
+def commune_table(
+    province: Annotated[str | None, Depends(province_code)],
+    level: Annotated[
+        Literal["province", "commune"] | None, Query(description="default: commune with province=")
+    ] = None,
+) -> str | None:
+    """The province whose communes are asked for, or None for the province table."""
+    level = level or ("commune" if province else "province")
+    if level == "commune" and province is None:
+        raise Unprocessable("level=commune needs province=<2-digit code>", code="province_required")
+    if level == "province" and province is not None:
+        raise Unprocessable("province= goes with level=commune", code="province_unexpected")
+    return province
+
+
+def _csv(request: Request, header: list[str], rows, release: ReleaseOut, filename: str) -> Response:
+    stamp = [release.id, release.as_of.isoformat()]
+    body = csvout.to_csv([*header, "release", "as_of"], ([*r, *stamp] for r in rows))
+    return conditional(
+        request,
+        body,
+        media_type=csvout.MEDIA_TYPE,
+        cache_control=CACHE_CONTROL,
+        headers={"Vary": "Authorization", "Content-Disposition": csvout.attachment(filename)},
+    )
+
+
+def _json(request: Request, out) -> Response:
+    return conditional(
+        request,
+        out.model_dump_json().encode(),
+        media_type="application/json",
+        cache_control=CACHE_CONTROL,
+        headers={"Vary": "Authorization"},
+    )
 
 
 @router.get("/stats/completion", response_model=CompletionOut, responses=NOT_MODIFIED)
 def get_completion(
     request: Request,
     session: SessionDep,
-    catalogue: CatalogueDep,
     _reader: StatsReader,
-    course: CourseQuery = None,
-    level: Literal["province", "commune"] | None = Query(None, description="default: commune with province="),
-    province: str | None = Query(None, max_length=2),
+    course: Annotated[CourseKey, Depends(course_key)],
+    province: Annotated[str | None, Depends(commune_table)],
     format: Format = "json",
-):
-    """Started and completed per province, or per commune of one province, with a national total."""
-    province = _province(province)
-    level = level or ("commune" if province else "province")
-    if level == "commune" and province is None:
-        raise Unprocessable("level=commune needs province=<2-digit code>", code="province_required")
-    if level == "province" and province is not None:
-        raise Unprocessable("province= goes with level=commune", code="province_unexpected")
-    slug = _course_slug(course, catalogue)
-    k = request.app.state.settings.suppression_k
-    table = service.completion(session, course_slug=slug, province=province, k=k)
-    cells = table.communes if level == "commune" else table.provinces
-    rows = [service.published_row(cell, k=k) for cell in cells]
-    total = service.published_row(table.total, k=k)
-    own = service.published_row(table.province, k=k) if table.province else None
-    if format == "csv":
-        header = list(CompletionRow.model_fields)
-        extra = [own] if own else []
-        body = csvout.to_csv(header, ([row[h] for h in header] for row in [*rows, *extra, total]))
-        name = f"completion_{course or 'all-courses'}_{province or 'provinces'}_{_stamp()}.csv"
-        return _cached(request, body, csvout.MEDIA_TYPE, {"Content-Disposition": csvout.attachment(name)})
-    out = CompletionOut(course=course, level=level, province=own, suppression_k=k, rows=rows, total=total)
-    return _cached(request, out.model_dump_json().encode(), "application/json")
+) -> Response:
+    """Started, completed and flagged per province, or per commune of one province, with a national total."""
+    out = service.completion(session, course_slug=course.slug, course=course.requested, province=province)
+    if format == "json":
+        return _json(request, out)
+    header = list(CompletionRow.model_fields)
+    rows = [*out.rows, *([out.province] if out.province else []), out.total]
+    name = f"completion_{course.requested or 'all-courses'}_{province or 'provinces'}_release-{out.release.id}.csv"
+    return _csv(request, header, ([getattr(r, h) for h in header] for r in rows), out.release, name)
 
 
 @router.get("/stats/timeseries", response_model=TimeseriesOut, responses=NOT_MODIFIED)
 def get_timeseries(
     request: Request,
     session: SessionDep,
-    catalogue: CatalogueDep,
     _reader: StatsReader,
-    course: CourseQuery = None,
-    province: str | None = Query(None, max_length=2),
-    start: date | None = Query(None, alias="from", description="first day (default: the first completion)"),
-    end: date | None = Query(None, alias="to", description="last day (default: today, Vietnam time)"),
+    course: Annotated[CourseKey, Depends(course_key)],
+    province: Annotated[str | None, Depends(province_code)],
+    start: Annotated[date | None, Query(alias="from", description="first day (default: the programme's start)")] = None,
+    end: Annotated[date | None, Query(alias="to", description="last day (default: the release's last day)")] = None,
     format: Format = "json",
-):
+) -> Response:
     """New completions per day and the running total, nationally or for one province."""
-    province = _province(province)
-    slug = _course_slug(course, catalogue)
-    k = request.app.state.settings.suppression_k
-    end = end or datetime.now(VIETNAM).date()
-    start = start or service.first_day(session, course_slug=slug) or end
-    if start > end:
-        raise Unprocessable(f"from ({start}) is after to ({end})", code="invalid_range")
-    if (end - start) > timedelta(days=MAX_SERIES_DAYS):
-        raise Unprocessable(f"at most {MAX_SERIES_DAYS} days per request", code="range_too_long")
-    days, withheld = service.timeseries(session, course_slug=slug, province=province, start=start, end=end, k=k)
-    rows = [SeriesRow(day=d.day, completed=d.completed, running_total=d.running_total) for d in days]
-    name = PROVINCES[province].name if province else "Toàn quốc"
-    if format == "csv":
-        body = csvout.to_csv(
-            ["day", "code", "name", "completed", "running_total"],
-            ([r.day.isoformat(), province or "", name, r.completed, r.running_total] for r in rows),
-        )
-        filename = f"timeseries_{course or 'all-courses'}_{province or 'national'}_{start}_{end}.csv"
-        return _cached(request, body, csvout.MEDIA_TYPE, {"Content-Disposition": csvout.attachment(filename)})
-    out = TimeseriesOut(course=course, province=province, name=name, suppression_k=k, withheld=withheld, rows=rows)
-    return _cached(request, out.model_dump_json().encode(), "application/json")
+    out = service.timeseries(
+        session, course_slug=course.slug, course=course.requested, province=province, start=start, end=end
+    )
+    if format == "json":
+        return _json(request, out)
+    rows = ([r.day.isoformat(), province or "", out.name, r.completed, r.running_total] for r in out.rows)
+    first, last = out.rows[0].day, out.rows[-1].day
+    name = f"timeseries_{course.requested or 'all-courses'}_{province or 'national'}_{first}_{last}.csv"
+    return _csv(request, ["day", "code", "name", "completed", "running_total"], rows, out.release, name)
+
+
+@router.post("/admin/stats/releases", response_model=ReleaseOut, status_code=201)
+def post_release(session: SessionDep, settings: SettingsDep, _admin: Admin) -> ReleaseOut:
+    """Publish a release now (besides the daily schedule), e.g. after `stats rebuild` repaired the counters."""
+    found = service.release_now(session, settings=settings)
+    session.commit()
+    return service.release_out(found)
 
 
 async def csv_body(request: Request) -> str:

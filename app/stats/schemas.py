@@ -7,18 +7,26 @@ from datetime import date, datetime
 from pydantic import BaseModel, Field
 
 
+class ReleaseOut(BaseModel):
+    id: int = Field(description="the release these figures come from")
+    as_of: datetime = Field(description="the moment the counters were read")
+    method: dict = Field(description="the protection parameters of this release (docs/statistics-disclosure.md)")
+
+
 class CompletionRow(BaseModel):
     code: str
     name: str
-    learners: int | None = Field(description="learners who started; null when withheld (small count)")
-    completed: int | None
-    completion_rate: float | None = Field(description="completed / learners")
+    learners: int | None = Field(description="learners who started (perturbed); null when withheld")
+    completed: int | None = Field(description="learners who completed (perturbed); null when withheld")
+    flagged: int | None = Field(description="completions flagged as implausibly fast (perturbed); null when withheld")
+    completion_rate: float | None = Field(description="published completed / published learners")
     target: int | None = Field(description="adults in the locality (PUT /admin/targets)")
-    coverage_rate: float | None = Field(description="completed / target")
-    satisfaction: float | None = Field(description="mean stars (1-5), published from k ratings up")
+    coverage_rate: float | None = Field(description="published completed / target")
+    satisfaction: float | None = Field(description="mean stars (1-5) to one decimal, with enough ratings")
 
 
 class CompletionOut(BaseModel):
+    release: ReleaseOut
     course: str | None = Field(description="null: all courses, a learner counted once")
     level: str
     province: CompletionRow | None = Field(None, description="with level=commune: the province's own row")
@@ -29,16 +37,16 @@ class CompletionOut(BaseModel):
 
 class SeriesRow(BaseModel):
     day: date
-    completed: int | None = Field(description="new completions that day (Vietnam time)")
-    running_total: int | None = Field(description="completions up to and including that day")
+    completed: int | None = Field(description="new completions that day (Vietnam time); null when withheld")
+    running_total: int | None = Field(description="completions up to and including that day; null when withheld")
 
 
 class TimeseriesOut(BaseModel):
+    release: ReleaseOut
     course: str | None
     province: str | None
     name: str
     suppression_k: int
-    withheld: bool = Field(description="true when the whole series is withheld (its total is)")
     rows: list[SeriesRow]
 
 

@@ -1,75 +1,42 @@
-"""Statistics reads (shards summed, suppression applied), targets and ratings.
+"""Statistics reads (from the latest release only), targets, and releasing.
 
-Reads only touch the rollup tables (at most one row per commune and shard), never raw progress.
+Every read touches a bounded number of stored rows of one release: at most the communes of one province
+plus its own row and the nation's, or at most the days of one requested window.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
+from app.clock import VIETNAM, local_day
+from app.config import Settings
 from app.db import insert_for, utcnow
-from app.localities.official import COMMUNES, COMMUNES_BY_PROVINCE, PROVINCES
-from app.stats import suppression
-from app.stats.models import CompletionDaily, CompletionRollup, LocalityTarget
+from app.errors import AppError, Unprocessable
+from app.localities.official import COMMUNES_BY_PROVINCE, PROVINCES
+from app.stats import release as releasing
+from app.stats.models import LocalityTarget, ReleaseCell, ReleaseDay, StatsRelease
+from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, SeriesRow, TimeseriesOut
 
-MEASURES = ("learners", "completed")  # the published counts, each suppressed on its own
-NATIONAL = "national"
-
-
-@dataclass
-class Counts:
-    learners: int = 0
-    completed: int = 0
-    ratings: int = 0
-    stars: int = 0
-
-    def add(self, other: Counts) -> None:
-        self.learners += other.learners
-        self.completed += other.completed
-        self.ratings += other.ratings
-        self.stars += other.stars
+NATIONAL = releasing.NATIONAL
+MAX_SERIES_DAYS = 3660
 
 
-@dataclass
-class Cell:
-    code: str
-    name: str
-    counts: Counts
-    target: int | None
-    withheld: set[str] = field(default_factory=set)  # measures withheld
+class NoRelease(AppError):
+    status, code = 503, "no_release"
 
 
-def commune_counts(session: Session, *, course_slug: str) -> dict[str, Counts]:
-    """Per commune, the rollup counters summed over their shards."""
-    table = CompletionRollup
-    rows = session.exec(
-        select(
-            table.commune,
-            func.sum(table.learners),
-            func.sum(table.completed),
-            func.sum(table.ratings),
-            func.sum(table.stars),
-        )
-        .where(table.course_slug == course_slug)
-        .group_by(table.commune)
-    ).all()
-    return {
-        commune: Counts(int(a or 0), int(b or 0), int(c or 0), int(d or 0))
-        for commune, a, b, c, d in rows
-        if commune in COMMUNES
-    }
+def latest_release(session: Session) -> StatsRelease:
+    found = session.exec(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
+    if found is None:
+        raise NoRelease("no statistics have been released yet; an operator runs `python -m app stats release`")
+    return found
 
 
-def province_counts(communes: Mapping[str, Counts]) -> dict[str, Counts]:
-    provinces = {code: Counts() for code in PROVINCES}
-    for commune, counts in communes.items():
-        provinces[COMMUNES[commune].province].add(counts)
-    return provinces
+def release_out(found: StatsRelease) -> ReleaseOut:
+    return ReleaseOut(id=found.id, as_of=found.as_of, method=found.method)
 
 
 def load_targets(session: Session) -> dict[str, int]:
@@ -86,131 +53,119 @@ def load_targets(session: Session) -> dict[str, int]:
     return targets
 
 
-def _suppress(cells: list[Cell], *, k: int, parent: Cell) -> None:
-    for measure in MEASURES:
-        values = {cell.code: getattr(cell.counts, measure) for cell in cells}
-        withheld = suppression.protect_group(values, k=k, parent_withheld=measure in parent.withheld)
-        for cell in cells:
-            if cell.code in withheld:
-                cell.withheld.add(measure)
-
-
-@dataclass
-class CompletionTable:
-    total: Cell
-    provinces: list[Cell]
-    province: Cell | None = None  # with level=commune: the province, as in the province table
-    communes: list[Cell] = field(default_factory=list)
-
-
-def completion_table(
-    communes: Mapping[str, Counts], targets: Mapping[str, int], *, k: int, province: str | None
-) -> CompletionTable:
-    """Every province (and the communes of `province`), suppressed top-down: country, provinces, communes."""
-    by_province = province_counts(communes)
-    national = Counts()
-    for counts in by_province.values():
-        national.add(counts)
-    total = Cell(
-        NATIONAL,
-        "Toàn quốc",
-        national,
-        targets.get(NATIONAL),
-        {m for m in MEASURES if suppression.is_small(getattr(national, m), k)},
-    )
-    provinces = [Cell(code, unit.name, by_province[code], targets.get(code)) for code, unit in PROVINCES.items()]
-    _suppress(provinces, k=k, parent=total)
-    table = CompletionTable(total=total, provinces=provinces)
-    if province is not None:
-        table.province = next(cell for cell in provinces if cell.code == province)
-        table.communes = [
-            Cell(unit.code, unit.name, communes.get(unit.code, Counts()), targets.get(unit.code))
-            for unit in COMMUNES_BY_PROVINCE[province]
-        ]
-        _suppress(table.communes, k=k, parent=table.province)
-    return table
-
-
-def _rate(numerator: int | None, denominator: int | None, digits: int = 4) -> float | None:
+def _rate(numerator: int | None, denominator: int | None) -> float | None:
     if numerator is None or not denominator:
         return None
-    return round(numerator / denominator, digits)
+    return round(min(numerator / denominator, 1.0), 3)
 
 
-def published_row(cell: Cell, *, k: int) -> dict:
-    """The figures of one cell as they may be published (withheld counts and rates from them: None)."""
-    learners_ = suppression.publish(cell.counts.learners, "learners" in cell.withheld)
-    completed = suppression.publish(cell.counts.completed, "completed" in cell.withheld)
-    satisfaction = round(cell.counts.stars / cell.counts.ratings, 2) if cell.counts.ratings >= k else None
-    return {
-        "code": cell.code,
-        "name": cell.name,
-        "learners": learners_,
-        "completed": completed,
-        "completion_rate": _rate(completed, learners_) if learners_ is not None else None,
-        "target": cell.target,
-        "coverage_rate": _rate(completed, cell.target),
-        "satisfaction": satisfaction,
-    }
-
-
-def completion(session: Session, *, course_slug: str, province: str | None, k: int) -> CompletionTable:
-    return completion_table(
-        commune_counts(session, course_slug=course_slug), load_targets(session), k=k, province=province
+def row(code: str, name: str, cell: ReleaseCell | None, target: int | None) -> CompletionRow:
+    """A published row; rates come from the published (protected) counts, never from the true ones."""
+    learners = cell.learners if cell else 0
+    completed = cell.completed if cell else 0
+    return CompletionRow(
+        code=code,
+        name=name,
+        learners=learners,
+        completed=completed,
+        flagged=cell.flagged if cell else 0,
+        completion_rate=_rate(completed, learners),
+        target=target,
+        coverage_rate=_rate(completed, target),
+        satisfaction=cell.satisfaction if cell else None,
     )
 
 
-# --- time series -------------------------------------------------------------------------------------
+def completion(session: Session, *, course_slug: str, course: str | None, province: str | None) -> CompletionOut:
+    """Per province (province None) or per commune of `province`, with the nation's row, from the latest release."""
+    found = latest_release(session)
+    parent = province or NATIONAL
+    codes = [parent, NATIONAL] if province else [NATIONAL]
+    cells = {
+        c.code: c
+        for c in session.exec(
+            select(ReleaseCell).where(
+                ReleaseCell.release_id == found.id,
+                ReleaseCell.course_slug == course_slug,
+                (ReleaseCell.parent == parent) | ReleaseCell.code.in_(codes),
+            )
+        )
+    }
+    targets = load_targets(session)
+    units = COMMUNES_BY_PROVINCE[province] if province else list(PROVINCES.values())
+    own = row(province, PROVINCES[province].name, cells.get(province), targets.get(province)) if province else None
+    return CompletionOut(
+        release=release_out(found),
+        course=course,
+        level="commune" if province else "province",
+        province=own,
+        suppression_k=found.method["k"],
+        rows=[row(u.code, u.name, cells.get(u.code), targets.get(u.code)) for u in units],
+        total=row(NATIONAL, "Toàn quốc", cells.get(NATIONAL), targets.get(NATIONAL)),
+    )
 
 
-def daily_completions(session: Session, *, course_slug: str, communes: Iterable[str] | None) -> dict[date, int]:
-    """New completions per day (Vietnam time), summed over communes and shards."""
-    table = CompletionDaily
-    query = select(table.day, func.sum(table.completed)).where(table.course_slug == course_slug)
-    if communes is not None:
-        query = query.where(table.commune.in_(list(communes)))
-    rows = session.exec(query.group_by(table.day)).all()
-    return {day: int(total) for day, total in rows if total}
-
-
-@dataclass(frozen=True)
-class SeriesDay:
-    day: date
-    completed: int | None
-    running_total: int | None
-
-
-def series_days(daily: Mapping[date, int], *, start: date, end: date, k: int, withheld: bool) -> list[SeriesDay]:
-    """The days from start to end; suppression runs from the first day ever counted, so any window agrees."""
-    first = min([start, *daily])
-    values = [daily.get(first + timedelta(days=i), 0) for i in range((end - first).days + 1)]
-    points = suppression.protect_series(values, k=k)
-    out = []
-    for i, point in enumerate(points):
-        day = first + timedelta(days=i)
-        if day >= start:
-            out.append(SeriesDay(day, None if withheld else point.completed, None if withheld else point.running_total))
-    return out
+def series_window(found: StatsRelease, start: date | None, end: date | None) -> tuple[date, date]:
+    """The requested days, checked against the programme's start and the release's last day."""
+    first = date.fromisoformat(found.method["programme_start"])
+    last = max(local_day(found.as_of), first)
+    start, end = start or first, end or last
+    if start < first:
+        raise Unprocessable(f"from ({start}) is before the programme began ({first})", code="before_programme")
+    if end > last:
+        raise Unprocessable(
+            f"to ({end}) is after the latest release's last day ({last}); figures change only at releases",
+            code="after_release",
+        )
+    if start > end:
+        raise Unprocessable(f"from ({start}) is after to ({end})", code="invalid_range")
+    if (end - start).days >= MAX_SERIES_DAYS:
+        raise Unprocessable(f"at most {MAX_SERIES_DAYS} days per request", code="range_too_long")
+    return start, end
 
 
 def timeseries(
-    session: Session, *, course_slug: str, province: str | None, start: date, end: date, k: int
-) -> tuple[list[SeriesDay], bool]:
-    """(days, withheld): a province whose completed figure is withheld in the province table is withheld
-    here too, or its days would add up to it."""
-    communes = [unit.code for unit in COMMUNES_BY_PROVINCE[province]] if province else None
-    daily = daily_completions(session, course_slug=course_slug, communes=communes)
-    table = completion(session, course_slug=course_slug, province=province, k=k)
-    cell = table.province if province else table.total
-    withheld = "completed" in cell.withheld
-    return series_days(daily, start=start, end=end, k=k, withheld=withheld), withheld
-
-
-def first_day(session: Session, *, course_slug: str) -> date | None:
-    return session.exec(select(func.min(CompletionDaily.day)).where(CompletionDaily.course_slug == course_slug)).one()
-
-
-# --- writes ------------------------------------------------------------------------------------------
+    session: Session,
+    *,
+    course_slug: str,
+    course: str | None,
+    province: str | None,
+    start: date | None,
+    end: date | None,
+) -> TimeseriesOut:
+    """New completions per day and the running total, nationally or for one province, from the latest release."""
+    found = latest_release(session)
+    start, end = series_window(found, start, end)
+    area = province or NATIONAL
+    stored = {
+        d.day: d
+        for d in session.exec(
+            select(ReleaseDay).where(
+                ReleaseDay.release_id == found.id,
+                ReleaseDay.course_slug == course_slug,
+                ReleaseDay.area == area,
+                ReleaseDay.day >= start,
+                ReleaseDay.day <= end,
+            )
+        )
+    }
+    rows = []
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        point = stored.get(day)  # an area nobody completed in has no stored days: zeros
+        rows.append(
+            SeriesRow(
+                day=day, completed=point.completed if point else 0, running_total=point.running_total if point else 0
+            )
+        )
+    return TimeseriesOut(
+        release=release_out(found),
+        course=course,
+        province=province,
+        name=PROVINCES[province].name if province else "Toàn quốc",
+        suppression_k=found.method["k"],
+        rows=rows,
+    )
 
 
 def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
@@ -224,3 +179,22 @@ def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
                 index_elements=["code"], set_={"adults": stmt.excluded.adults, "updated_at": stmt.excluded.updated_at}
             )
         )
+
+
+def scheduled_slot(moment: datetime, settings: Settings) -> datetime:
+    """The latest scheduled release time at or before `moment` (daily, at STATS_RELEASE_TIME Vietnam time)."""
+    local = moment.astimezone(VIETNAM)
+    slot = datetime.combine(local.date(), settings.stats_release_time, tzinfo=VIETNAM)
+    return slot if slot <= local else slot - timedelta(days=1)
+
+
+def release_now(session: Session, *, settings: Settings, slot: str | None = None) -> StatsRelease | None:
+    """Publish a release of the counters as they are now (None if `slot` was already released)."""
+    now = utcnow()
+    return releasing.publish(
+        session,
+        settings=settings,
+        slot=slot or f"manual-{now.isoformat()}",
+        as_of=now,
+        keep=settings.stats_releases_kept,
+    )

@@ -30,3 +30,15 @@ def seed(session):
         return keys
 
     return make
+
+
+@pytest.fixture
+def release(client, auth):
+    """release() -> publish the statistics now (admin), the release id."""
+
+    def publish() -> int:
+        response = client.post("/api/v1/admin/stats/releases", headers=auth("admin"))
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    return publish
