@@ -10,8 +10,8 @@ key and the measure, so:
 - a change of one person re-draws the noise: the difference between two releases is the true
   change plus the difference of two independent noises, which does not tell whether one person left.
 
-A count is then published only if its perturbed value reaches k; zero (no contributor at all) is
-published as zero. Parameters (k, the maximum noise, its decay) come from the settings and are
+A count is then published only if its perturbed value reaches k; anything else, zero included, is
+withheld. Parameters (k, the maximum noise, its decay) come from the settings and are
 recorded in each release. Modelled on the ABS TableBuilder's cell key perturbation, with a
 truncated two-sided geometric distribution instead of a tuned p-table.
 """
@@ -64,15 +64,12 @@ def protect(
     k: int,
     max_noise: int,
     decay: float = DEFAULT_DECAY,
-    exact_zero: bool = True,
 ) -> int | None:
     """The publishable count: value + noise if that reaches k, else None.
 
-    `exact_zero`: a cell nobody contributes to is published as 0 (an empty commune singles nobody out).
-    Part-counts (completed, flagged) of a non-empty cell pass False: "none of them completed" is itself
-    a fact about people, so a zero is protected like any small count.
+    Zero is protected like any small count (the noise bound is below k, so it is never published):
+    a commune going from "fewer than k" to an exact 0 would tell that its last learners left, and
+    "none of them completed" is a fact about people too.
     """
-    if value == 0 and exact_zero:
-        return 0
     perturbed = value + noise(cell_key, measure, max_noise, decay)
     return perturbed if perturbed >= k else None

@@ -86,20 +86,15 @@ class Sums:
 def published_cell(sums: Sums, method: Method) -> dict[str, int | float | None]:
     """learners, completed, flagged and satisfaction as they may be published (None: withheld).
 
-    learners and completed are protected together: if learners is withheld, so is everything else in
-    the row; completed and flagged are part-counts, so a zero is protected like a small count.
+    learners and completed are protected together: if learners is withheld, so is everything else in the row.
     """
     k, max_noise = method.k, method.max_noise
-    learners = protect(sums["learners"], sums["learners_key"] % MODULUS, "learners", k=k, max_noise=max_noise)
-    if not learners:  # withheld, or nobody at all
-        empty = learners == 0
-        return {
-            "learners": learners,
-            "completed": 0 if empty else None,
-            "flagged": 0 if empty else None,
-            "satisfaction": None,
-        }
-    part = {"k": k, "max_noise": max_noise, "exact_zero": False}
+    learners = protect(
+        sums["learners"], sums["learners_key"] % MODULUS, "learners", k=k, max_noise=max_noise, decay=method.decay
+    )
+    if learners is None:
+        return {"learners": None, "completed": None, "flagged": None, "satisfaction": None}
+    part = {"k": k, "max_noise": max_noise, "decay": method.decay}
     completed = protect(sums["completed"], sums["completed_key"] % MODULUS, "completed", **part)
     flagged = protect(sums["flagged"], sums["flagged_key"] % MODULUS, "flagged", **part)
     if completed is not None:
@@ -117,10 +112,17 @@ def published_cell(sums: Sums, method: Method) -> dict[str, int | float | None]:
 def satisfaction(sums: Sums, method: Method) -> float | None:
     """Mean stars to one decimal, from perturbed sums, only with enough ratings."""
     key = sums["ratings_key"] % MODULUS
-    ratings = protect(sums["ratings"], key, "ratings", k=method.satisfaction_min_ratings, max_noise=method.max_noise)
+    ratings = protect(
+        sums["ratings"],
+        key,
+        "ratings",
+        k=method.satisfaction_min_ratings,
+        max_noise=method.max_noise,
+        decay=method.decay,
+    )
     if not ratings:
         return None
-    stars = sums["stars"] + 3 * noise(key, "stars", method.max_noise)
+    stars = sums["stars"] + 3 * noise(key, "stars", method.max_noise, method.decay)
     return round(min(5.0, max(1.0, stars / ratings)), 1)
 
 
@@ -140,16 +142,16 @@ def protect_series(
     other (the people who completed up to that day), so it gets its own consistent noise; a day's
     figure is the difference of two published running totals and is withheld when either is.
     """
-    points, count, key, previous = [], 0, 0, 0
+    points, count, key, previous = [], 0, 0, None
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
         completed, key_sum = daily.get(day, (0, 0))
         count, key = count + completed, key + key_sum
-        total = protect(count, key % MODULUS, "running_total", k=method.k, max_noise=method.max_noise)
-        if total is not None and previous is not None:
-            total = max(total, previous)
-        elif total is None and previous:  # published before: the total cannot go back to "fewer than k"
-            total = previous
+        total = protect(
+            count, key % MODULUS, "running_total", k=method.k, max_noise=method.max_noise, decay=method.decay
+        )
+        if previous is not None:  # published before: the total never goes back, nor to "fewer than k"
+            total = previous if total is None else max(total, previous)
         new = total - previous if total is not None and previous is not None else None
         points.append(SeriesPoint(day, new, total))
         previous = total
@@ -235,7 +237,7 @@ def build(session: Session, *, method: Method, as_of: datetime) -> tuple[list[di
             for p in points
         )
     for cell in cells:  # the table total of the nation and of each province is its series' last total
-        if (cell["course_slug"], cell["code"]) in tails and cell["learners"]:
+        if (cell["course_slug"], cell["code"]) in tails and cell["learners"] is not None:
             cell["completed"] = tails[cell["course_slug"], cell["code"]]
     return cells, days
 

@@ -60,15 +60,16 @@ def _rate(numerator: int | None, denominator: int | None) -> float | None:
 
 
 def row(code: str, name: str, cell: ReleaseCell | None, target: int | None) -> CompletionRow:
-    """A published row; rates come from the published (protected) counts, never from the true ones."""
-    learners = cell.learners if cell else 0
-    completed = cell.completed if cell else 0
+    """A published row; rates come from the published (protected) counts, never from the true ones.
+    A locality nobody has counters for is withheld like any other below k."""
+    learners = cell.learners if cell else None
+    completed = cell.completed if cell else None
     return CompletionRow(
         code=code,
         name=name,
         learners=learners,
         completed=completed,
-        flagged=cell.flagged if cell else 0,
+        flagged=cell.flagged if cell else None,
         completion_rate=_rate(completed, learners),
         target=target,
         coverage_rate=_rate(completed, target),
@@ -152,10 +153,12 @@ def timeseries(
     rows = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
-        point = stored.get(day)  # an area nobody completed in has no stored days: zeros
+        point = stored.get(day)  # an area nobody completed in has no stored days: withheld like any small count
         rows.append(
             SeriesRow(
-                day=day, completed=point.completed if point else 0, running_total=point.running_total if point else 0
+                day=day,
+                completed=point.completed if point else None,
+                running_total=point.running_total if point else None,
             )
         )
     return TimeseriesOut(

@@ -30,9 +30,8 @@ def test_record_keys_are_32_bit_and_spread():
     assert len(keys) == 1000 and all(0 <= key < 2**32 for key in keys)
 
 
-def test_protect_publishes_zero_and_large_counts_withholds_small_ones():
-    assert protect(0, 0, "learners", k=10, max_noise=4) == 0
-    assert protect(0, 0, "completed", k=10, max_noise=4, exact_zero=False) is None
+def test_protect_publishes_large_counts_withholds_small_ones_and_zero():
+    assert all(protect(0, key, "learners", k=10, max_noise=4) is None for key in range(300))
     for value in range(1, 6):  # 1..k-1-D can never reach k
         assert all(protect(value, key, "learners", k=10, max_noise=4) is None for key in range(300))
     published = [protect(50, key, "learners", k=10, max_noise=4) for key in range(300)]
@@ -48,8 +47,8 @@ def _sums(**values: int) -> Sums:
 def test_learners_and_completed_are_withheld_together():
     row = published_cell(_sums(learners=3, learners_key=111, completed=3, completed_key=111), METHOD)
     assert row == {"learners": None, "completed": None, "flagged": None, "satisfaction": None}
-    empty = published_cell(_sums(), METHOD)
-    assert empty == {"learners": 0, "completed": 0, "flagged": 0, "satisfaction": None}
+    empty = published_cell(_sums(), METHOD)  # nobody there: withheld too, so "everyone left" cannot be seen
+    assert empty == {"learners": None, "completed": None, "flagged": None, "satisfaction": None}
 
 
 def test_nobody_completed_is_not_published_as_zero():
@@ -76,7 +75,7 @@ def test_series_totals_never_go_back_and_days_are_their_differences():
     daily = {start + timedelta(days=d): (n, n * 1_000_003 + d) for d, n in enumerate([0, 4, 9, 0, 1, 30, 2])}
     points = protect_series(daily, start=start, end=start + timedelta(days=8), method=METHOD)
     totals = [p.running_total for p in points]
-    assert totals[0] == 0 and totals[1] is None  # 4 so far: fewer than k
+    assert totals[0] is None and totals[1] is None  # 0, then 4 so far: fewer than k
     published = [t for t in totals if t is not None]
     assert published == sorted(published)
     for before, after in zip(points, points[1:], strict=False):

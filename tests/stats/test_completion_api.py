@@ -61,18 +61,18 @@ def test_every_province_from_the_release_small_rows_withheld_whole(client, auth,
     assert near(rows["01"]["learners"], 5) and near(rows["01"]["completed"], 4)
     # 2 learners in 79: fewer than k, so the whole row (learners, completed, rates) is withheld together.
     assert [rows["79"][m] for m in ("learners", "completed", "flagged", "completion_rate")] == [None] * 4
-    assert rows["12"]["learners"] == 0 and rows["12"]["completed"] == 0 and rows["12"]["completion_rate"] is None
+    assert rows["12"]["learners"] is None and rows["12"]["completion_rate"] is None  # nobody: withheld as well
     assert near(body["total"]["learners"], 17) and near(body["total"]["completed"], 11)
     assert body["level"] == "province" and body["suppression_k"] == 3
 
 
-def test_communes_of_one_province_zeros_included(client, auth, country, seed, release):
+def test_communes_of_one_province_every_one_listed(client, auth, country, seed, release):
     seed(BA_DINH, started=1, completed=0)
     release()
     body = client.get(URL, params={"course": "an-toan", "province": "01"}, headers=auth("stats")).json()
     rows = _rows(body)
     assert body["level"] == "commune" and len(rows) == 126
-    assert rows[GIANG_VO]["learners"] == 0
+    assert rows[GIANG_VO]["learners"] is None
     assert rows[BA_DINH]["learners"] is None and rows[BA_DINH]["completed"] is None
     assert near(rows[HOAN_KIEM]["learners"], 5)
     assert near(body["province"]["learners"], 6)
@@ -178,8 +178,7 @@ def test_timeseries_running_totals_from_the_release(client, auth, content, seed,
 
 def test_timeseries_of_a_small_province_is_withheld(client, auth, country):
     body = client.get(SERIES, params={"province": "79", "course": "an-toan"}, headers=auth("stats")).json()
-    assert all(r["running_total"] in (None, 0) for r in body["rows"])
-    assert all(r["completed"] in (None, 0) for r in body["rows"])
+    assert all(r["running_total"] is None and r["completed"] is None for r in body["rows"])
 
 
 def test_timeseries_csv_and_bounded_ranges(client, auth, country):

@@ -26,7 +26,7 @@ def test_targets_give_coverage_and_provinces_default_to_their_communes(client, a
     assert response.json() == {"updated": 3, "provinces": 1, "communes": 2}
     rows = {r["code"]: r for r in client.get(URL, headers=auth("stats")).json()["rows"]}
     assert rows["08"]["target"] == 400 and rows["08"]["coverage_rate"] == round(rows["08"]["completed"] / 400, 3)
-    assert rows["01"]["target"] == 8_000_000 and rows["01"]["coverage_rate"] == 0.0
+    assert rows["01"]["target"] == 8_000_000 and rows["01"]["coverage_rate"] is None  # nobody in 01: withheld
     assert rows["79"]["target"] is None and rows["79"]["coverage_rate"] is None
     communes = {r["code"]: r for r in client.get(URL, params={"province": "08"}, headers=auth("stats")).json()["rows"]}
     completed = communes["00691"]["completed"]
