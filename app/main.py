@@ -28,6 +28,7 @@ from app.ops.router import router as ops_router
 from app.progress.router import router as progress_router
 from app.stats.router import router as stats_router
 from app.stats.schedule import run_daily_releases
+from app.web.router import include_web
 
 
 @asynccontextmanager
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     for router in routers:
         app.include_router(router)
+    include_web(app, settings)  # the learner app at / (and the dev sign-in endpoint when DEV_TOKENS is on)
 
     install_error_handlers(app)
     app.add_middleware(GZipMiddleware, minimum_size=1024)

@@ -1,0 +1,1 @@
+"""The learner web app (static files, no build step) and the development sign-in endpoint."""

@@ -1,0 +1,172 @@
+"""Serve the learner app at `/` and, in development only, mint demo learner tokens.
+
+The app is plain files in `static/` (no build step). Each file is served with a strong ETag and
+`Cache-Control: no-cache`, so browsers revalidate cheaply and never run stale code; the service worker
+(`/sw.js`) gets a version derived from the hashes of every file it precaches, so a changed file installs
+a new worker and refreshes the offline copy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mimetypes
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from pydantic import BaseModel, Field
+
+from app.auth.tokens import mint_dev_token
+from app.config import API_PREFIX, Settings
+from app.errors import NotFound, Unprocessable
+from app.localities.official import is_commune
+
+STATIC = Path(__file__).parent / "static"
+DEV_TOKEN_SECONDS = 86400
+# The app shell: what the first visit loads and the service worker keeps for offline starts.
+SHELL = (
+    "index.html",
+    "app.css",
+    "app.js",
+    "views.js",
+    "outbox.js",
+    "manifest.webmanifest",
+    "vendor/idb/umd.js",
+    "icons/icon.svg",
+    "icons/icon-192.png",
+    "icons/icon-512.png",
+)
+MEDIA_TYPES = {".js": "text/javascript", ".webmanifest": "application/manifest+json", ".svg": "image/svg+xml"}
+
+
+@dataclass(frozen=True)
+class StaticFile:
+    body: bytes
+    etag: str
+    media_type: str
+
+
+_cache: dict[Path, tuple[tuple[int, int], StaticFile]] = {}
+
+
+def load(name: str) -> StaticFile:
+    """A file under static/ (re-read when it changes on disk, so `make run` picks up edits)."""
+    path = (STATIC / name).resolve()
+    if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
+        raise NotFound(f"no such file: {name}", code="not_found")
+    stat = path.stat()
+    key = (stat.st_mtime_ns, stat.st_size)
+    cached = _cache.get(path)
+    if cached and cached[0] == key:
+        return cached[1]
+    body = path.read_bytes()
+    media_type = MEDIA_TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if media_type.startswith("text/") or media_type in ("application/manifest+json", "image/svg+xml"):
+        media_type += "; charset=utf-8"
+    item = StaticFile(body=body, etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"', media_type=media_type)
+    _cache[path] = (key, item)
+    return item
+
+
+def _respond(request: Request, item: StaticFile, **headers: str) -> Response:
+    headers = {"ETag": item.etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", **headers}
+    if request.headers.get("if-none-match") == item.etag:
+        return Response(status_code=304, headers=headers)
+    return Response(item.body, media_type=item.media_type, headers=headers)
+
+
+def shell_urls() -> list[str]:
+    """The addresses the service worker precaches (the page itself is `/`)."""
+    special = {"index.html": "/", "manifest.webmanifest": "/manifest.webmanifest"}
+    return [special.get(name, f"/web/{name}") for name in SHELL]
+
+
+def shell_version() -> str:
+    """One hash over every precached file: a new value makes browsers install the new service worker."""
+    digest = hashlib.sha256()
+    for name in SHELL:
+        digest.update(load(name).etag.encode())
+    return digest.hexdigest()[:16]
+
+
+static_router = APIRouter(include_in_schema=False)
+
+# The page is HTML we write; lesson HTML comes sanitised from the API. No inline scripts, no third parties.
+CSP = (
+    "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'; object-src 'none'"
+)
+
+
+@static_router.get("/")
+def index(request: Request) -> Response:
+    return _respond(request, load("index.html"), **{"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer"})
+
+
+@static_router.get("/manifest.webmanifest")
+def manifest(request: Request) -> Response:
+    return _respond(request, load("manifest.webmanifest"))
+
+
+@static_router.get("/sw.js")
+def service_worker(request: Request) -> Response:
+    source = load("sw.js")
+    version = shell_version()
+    body = source.body.replace(b"__SHELL_VERSION__", version.encode())
+    body = body.replace(b"__SHELL_FILES__", json.dumps(shell_urls()).encode())
+    item = StaticFile(body=body, etag=f'"{version}-{source.etag.strip(chr(34))[:8]}"', media_type=source.media_type)
+    return _respond(request, item, **{"Service-Worker-Allowed": "/"})
+
+
+@static_router.get("/web/{name:path}")
+def static_file(name: str, request: Request) -> Response:
+    if name in ("sw.js", "index.html", "manifest.webmanifest"):
+        raise NotFound(f"no such file: {name}", code="not_found")
+    return _respond(request, load(name))
+
+
+class DevTokenIn(BaseModel):
+    locality: str = Field(description="official 5-digit commune code, e.g. 00070")
+    sub: str | None = Field(default=None, min_length=1, max_length=64, description="optional; random when absent")
+
+
+class DevTokenOut(BaseModel):
+    token: str
+    expires_in: int
+
+
+dev_router = APIRouter(prefix=API_PREFIX, tags=["development"])
+
+
+@dev_router.post("/dev/token", response_model=DevTokenOut)
+def dev_token(body: DevTokenIn, request: Request) -> DevTokenOut:
+    """Development only: a demo learner token for a chosen commune (this route does not exist in production)."""
+    if not is_commune(body.locality):
+        raise Unprocessable("'locality' must be an official 5-digit commune code, e.g. 00070", code="invalid_locality")
+    subject = body.sub or f"demo-{secrets.token_hex(6)}"
+    token = mint_dev_token(
+        request.app.state.settings,
+        scopes=["learner"],
+        subject=subject,
+        locality=body.locality,
+        expires_in=DEV_TOKEN_SECONDS,
+    )
+    return DevTokenOut(token=token, expires_in=DEV_TOKEN_SECONDS)
+
+
+def dev_tokens_enabled(settings: Settings) -> bool:
+    """DEV_TOKENS on, and never in production."""
+    enabled = getattr(settings, "dev_tokens", None)
+    if enabled is None:  # a Settings without the field yet: read the same variable it reads
+        enabled = os.environ.get("DEV_TOKENS", "").strip().lower() in ("1", "true", "yes", "on")
+    return bool(enabled) and not settings.is_production
+
+
+def include_web(app: FastAPI, settings: Settings) -> None:
+    """The app's files at `/`, and `POST /api/v1/dev/token` only when DEV_TOKENS is on (never in production)."""
+    app.include_router(static_router)
+    if dev_tokens_enabled(settings):
+        app.include_router(dev_router)

@@ -1,0 +1,450 @@
+/* The screens. Each returns a DOM node; app.js puts it in <main> and moves focus to its heading. */
+(function () {
+  "use strict";
+  const BD = self.BD;
+  const A = () => self.App;
+  const h = (...args) => self.App.h(...args);
+
+  function offlineNote(result) {
+    return result.fromCache ? h("p", { class: "muted" }, "Bản đã tải về (đang ngoại tuyến).") : null;
+  }
+
+  function failure(title, result) {
+    const text = result.offline
+      ? "Chưa có kết nối mạng và nội dung này chưa được tải về máy."
+      : A().reasonText((result.error && result.error.code) || "server_error");
+    return h("div", {}, h("h1", {}, title), h("p", {}, text), h("p", {}, h("a", { href: "#/" }, "Về danh sách khoá học")));
+  }
+
+  function progressBar(done, total, label) {
+    return h("div", {},
+      h("p", { class: "muted" }, `${label}: ${done}/${total} bài`),
+      h("progress", { max: String(total || 1), value: String(done), "aria-label": `${label}: ${done} trên ${total} bài` }));
+  }
+
+  /* ---------- course list ---------- */
+  async function courses() {
+    const list = await A().api("/courses", { remember: true });
+    if (!list.ok) return failure("Khoá học", list);
+    const progress = await A().api("/me/progress", { auth: true, remember: "me" });
+    const byCourse = new Map(progress.ok ? progress.data.courses.map((c) => [c.course, c]) : []);
+    const downloads = new Set(await (await BD.db()).getAllKeys("downloads"));
+    const cards = list.data.courses.map((course) => {
+      const mine = byCourse.get(course.slug);
+      const done = mine ? mine.lessons_done : 0;
+      const next = mine && mine.next_lesson;
+      return h("li", { class: "card" },
+        h("h2", {}, course.title),
+        h("p", {}, course.summary),
+        h("p", { class: "muted" }, `${course.lessons} bài · khoảng ${course.minutes} phút`,
+          downloads.has(course.slug) ? " · Đã tải về máy" : ""),
+        progressBar(done, course.lessons, "Đã học"),
+        mine && mine.completed ? h("p", { class: "right" }, "Đã hoàn thành khoá học") : null,
+        h("div", { class: "actions" },
+          next ? h("a", { class: "button", href: `#/khoa/${course.slug}/bai/${next}` },
+            done ? "Học tiếp bài sau" : "Bắt đầu học") : null,
+          h("a", { class: next ? "button secondary" : "button", href: `#/khoa/${course.slug}` }, "Xem các bài học")));
+    });
+    return h("div", {}, h("h1", {}, "Khoá học của bạn"), offlineNote(list), h("ul", { class: "plain" }, cards));
+  }
+
+  /* ---------- course outline ---------- */
+  async function course(slug) {
+    const result = await A().api(`/courses/${slug}`, { remember: true });
+    if (!result.ok) return failure("Khoá học", result);
+    const detail = result.data;
+    const state = await A().courseState(detail);
+    const modules = detail.outline.map((module) => h("section", { class: "card" },
+      h("h2", {}, module.title),
+      module.summary ? h("p", {}, module.summary) : null,
+      h("ol", { class: "lessons" }, module.lessons.map((lesson) => {
+        const done = state.done.has(lesson.slug);
+        if (!state.unlocked.has(lesson.slug)) {
+          return h("li", {}, h("span", { class: "locked" }, h("span", { class: "mark", "aria-hidden": "true" }, "🔒"),
+            `${lesson.title} (chưa mở: học xong bài trước)`));
+        }
+        return h("li", {}, h("a", { href: `#/khoa/${slug}/bai/${lesson.slug}` },
+          h("span", { class: "mark", "aria-hidden": "true" }, done ? "✓" : "○"),
+          `${lesson.title}${done ? " (đã học)" : ""}${lesson.minutes ? ` · ${lesson.minutes} phút` : ""}`));
+      })),
+      module.quiz ? h("p", {}, h("a", { class: "button secondary", href: `#/khoa/${slug}/kiem-tra/${module.quiz.id}` },
+        `${module.quiz.title}${state.passed.has(module.quiz.id) ? " (đã đạt)" : ""}`)) : null));
+    return h("div", {},
+      h("h1", {}, detail.title),
+      offlineNote(result),
+      h("p", {}, detail.summary),
+      detail.sequential ? h("p", { class: "muted" }, "Học lần lượt: mỗi bài mở ra khi bạn học xong bài trước.") : null,
+      progressBar(state.done.size, state.order.length, "Đã học"),
+      h("div", { class: "actions" },
+        state.next ? h("a", { class: "button", href: `#/khoa/${slug}/bai/${state.next}` }, "Học bài tiếp theo") : null,
+        await downloadButton(detail)),
+      state.complete || state.completedOnServer ? await completion(detail, state) : null,
+      modules);
+  }
+
+  async function downloadButton(detail) {
+    const saved = await (await BD.db()).get("downloads", detail.slug);
+    const status = h("p", { class: "muted", role: "status", "aria-live": "polite" },
+      saved ? `Đã tải về lúc ${new Date(saved.at).toLocaleString("vi-VN")}.` : "");
+    const button = h("button", {
+      type: "button", id: "download",
+      onclick: async () => {
+        button.disabled = true;
+        status.textContent = "Đang tải về…";
+        try {
+          const summary = await downloadCourse(detail, (n, total) => { status.textContent = `Đang tải về… ${n}/${total}`; });
+          status.textContent = `Đã tải về ${summary.lessons} bài học, ${summary.assets} hình ảnh và ${summary.quizzes} bài kiểm tra. Bạn có thể học khi không có mạng.`;
+        } catch (e) {
+          status.textContent = "Chưa tải về được. Hãy kiểm tra kết nối mạng và thử lại.";
+        }
+        button.disabled = false;
+      },
+    }, saved ? "Tải lại bản mới nhất" : "Tải về để học khi không có mạng");
+    return h("div", {}, button, status);
+  }
+
+  /* Everything a course needs offline: outline, lessons, their pictures, glossary, quiz forms. */
+  async function downloadCourse(detail, onProgress) {
+    const cache = await caches.open(BD.CONTENT_CACHE);
+    const get = async (path) => {
+      const response = await fetch(BD.API + path);
+      if (!response.ok) throw new Error(`${path}: ${response.status}`);
+      await cache.put(BD.API + path, response.clone());
+      return response;
+    };
+    await get("/courses");
+    await get(`/courses/${detail.slug}`);
+    const lessons = detail.outline.flatMap((m) => m.lessons);
+    const assets = new Set(detail.outline.flatMap((m) => m.lessons.flatMap((l) => l.assets || [])));
+    let n = 0;
+    for (const lesson of lessons) {
+      const body = await (await get(`/courses/${detail.slug}/lessons/${lesson.slug}`)).json();
+      (body.assets || []).forEach((url) => assets.add(url));
+      onProgress(++n, lessons.length);
+    }
+    for (const url of assets) {
+      const absolute = new URL(url, location.origin);
+      if (absolute.origin !== location.origin || await cache.match(absolute.href)) continue;
+      const response = await fetch(absolute.href);
+      if (response.ok) await cache.put(absolute.href, response);
+    }
+    const glossary = await fetch(`${BD.API}/courses/${detail.slug}/glossary`).catch(() => null);
+    if (glossary && glossary.ok) await cache.put(`${BD.API}/courses/${detail.slug}/glossary`, glossary);
+    const quizzes = detail.outline.filter((m) => m.quiz).map((m) => m.quiz.id);
+    for (const quiz of quizzes) await fetchForm(detail.slug, quiz);
+    const summary = { course: detail.slug, at: Date.now(), lessons: lessons.length, assets: assets.size, quizzes: quizzes.length };
+    await (await BD.db()).put("downloads", summary);
+    return summary;
+  }
+
+  /* A fresh attempt form when online (kept for offline use), else the kept one. */
+  async function fetchForm(course, quiz) {
+    const result = await A().api(`/courses/${course}/quizzes/${quiz}`, { auth: true });
+    const database = await BD.db();
+    if (result.ok) {
+      await database.put("forms", result.data, `${course}/${quiz}`);
+      return { form: result.data };
+    }
+    const kept = await database.get("forms", `${course}/${quiz}`);
+    return kept ? { form: kept, fromCache: true } : { result };
+  }
+
+  /* ---------- after the course: certificate and rating ---------- */
+  async function completion(detail, state) {
+    return h("section", { class: "card", "aria-labelledby": "done-title" },
+      h("h2", { id: "done-title" }, "Chúc mừng, bạn đã hoàn thành khoá học!"),
+      state.certificate ? h("p", {}, h("a", { href: "#/chung-nhan" }, "Xem chứng nhận của bạn")) :
+        h("p", { class: "muted" }, "Chứng nhận sẽ có khi máy chủ nhận đủ bài học và bài kiểm tra của bạn."),
+      ratingForm(detail.slug));
+  }
+
+  function ratingForm(course) {
+    const form = h("form", {
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const chosen = form.querySelector("input[name=stars]:checked");
+        if (!chosen) { A().toast("Hãy chọn từ 1 đến 5 sao."); return; }
+        await BD.enqueue({ kind: "rating", course, body: { stars: Number(chosen.value) } });
+        await A().sendNow();
+        A().toast(navigator.onLine ? "Cảm ơn bạn đã đánh giá!" : "Đã lưu đánh giá, sẽ gửi khi có mạng.");
+      },
+    },
+    h("fieldset", {},
+      h("legend", {}, "Bạn thấy khoá học này thế nào? (1 sao: chưa tốt, 5 sao: rất tốt)"),
+      h("div", { class: "stars" }, [1, 2, 3, 4, 5].map((n) => h("label", {},
+        h("input", { type: "radio", name: "stars", value: String(n) }), h("span", {}, `${n} sao`))))),
+    h("button", { type: "submit" }, "Gửi đánh giá"));
+    return form;
+  }
+
+  /* ---------- lesson reader ---------- */
+  async function lesson(courseSlug, slug) {
+    const [detailResult, result] = await Promise.all([
+      A().api(`/courses/${courseSlug}`, { remember: true }),
+      A().api(`/courses/${courseSlug}/lessons/${slug}`, { remember: true }),
+    ]);
+    if (!result.ok || !detailResult.ok) return failure("Bài học", result.ok ? detailResult : result);
+    const data = result.data;
+    const state = await A().courseState(detailResult.data);
+    const article = h("article", { class: "lesson", "aria-labelledby": "lesson-title" });
+    article.innerHTML = data.html; // sanitised on import by the server (allow-list); CSP blocks scripts anyway
+    for (const img of article.querySelectorAll("img")) { img.loading = "lazy"; if (!img.hasAttribute("alt")) img.alt = ""; }
+    await explainTerms(article, courseSlug);
+    const done = state.done.has(slug);
+    const locked = !state.unlocked.has(slug);
+    const next = data.next;
+    const finish = h("button", {
+      type: "button", id: "complete",
+      onclick: async () => {
+        finish.disabled = true;
+        await completeLesson(courseSlug, slug);
+        A().go(next ? `#/khoa/${courseSlug}/bai/${next}` : `#/khoa/${courseSlug}`);
+      },
+    }, next ? "Đã học xong, sang bài tiếp" : "Đã học xong bài này");
+    return h("div", {},
+      h("p", {}, h("a", { href: `#/khoa/${courseSlug}` }, `← ${detailResult.data.title}`)),
+      h("h1", { id: "lesson-title" }, data.title),
+      offlineNote(result),
+      data.minutes ? h("p", { class: "muted" }, `Khoảng ${data.minutes} phút`) : null,
+      locked ? h("p", { class: "card" }, "Bài này chưa mở: hãy học xong các bài trước.") : null,
+      article,
+      h("div", { class: "actions" },
+        locked ? null : done ? h("p", { class: "right" }, "✓ Bạn đã học xong bài này.") : finish,
+        done && next ? h("a", { class: "button", href: `#/khoa/${courseSlug}/bai/${next}` }, "Bài tiếp theo") : null,
+        data.prev ? h("a", { class: "button secondary", href: `#/khoa/${courseSlug}/bai/${data.prev}` }, "Bài trước") : null));
+  }
+
+  async function completeLesson(course, slug) {
+    const event = { id: BD.uuid(), type: "lesson_completed", course, lesson: slug, at: new Date().toISOString() };
+    await BD.enqueue({ id: event.id, kind: "event", course, lesson: slug, body: event });
+    await A().markDone(course, slug);
+    A().toast(navigator.onLine ? "Đã ghi nhận bài học." : "Đã lưu trên máy. Sẽ gửi khi có mạng.");
+    A().sendNow();
+  }
+
+  /* Glossary terms (<dfn data-term>) become buttons that show their explanation in place. */
+  async function explainTerms(article, courseSlug) {
+    const terms = article.querySelectorAll("dfn[data-term]");
+    if (!terms.length) return;
+    const glossary = await A().api(`/courses/${courseSlug}/glossary`, { remember: true });
+    const known = new Map(glossary.ok ? glossary.data.terms.map((t) => [t.id, t.explanation]) : []);
+    let count = 0;
+    for (const dfn of terms) {
+      const explanation = known.get(dfn.dataset.term) || dfn.getAttribute("title");
+      if (!explanation) continue;
+      const note = h("span", { class: "term-note", id: `term-note-${++count}`, hidden: true }, `${dfn.textContent}: ${explanation}`);
+      dfn.removeAttribute("title");
+      dfn.setAttribute("role", "button");
+      dfn.setAttribute("tabindex", "0");
+      dfn.setAttribute("aria-expanded", "false");
+      dfn.setAttribute("aria-controls", note.id);
+      dfn.setAttribute("aria-label", `${dfn.textContent} (giải thích từ ngữ)`);
+      const toggle = () => {
+        note.hidden = !note.hidden;
+        dfn.setAttribute("aria-expanded", String(!note.hidden));
+      };
+      dfn.addEventListener("click", toggle);
+      dfn.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
+      dfn.after(note);
+    }
+  }
+
+  /* ---------- quiz ---------- */
+  async function quiz(courseSlug, quizSlug) {
+    const { form: data, fromCache, result } = await fetchForm(courseSlug, quizSlug);
+    if (!data) return failure("Bài kiểm tra", result);
+    const results = h("div", { id: "quiz-result", role: "status", "aria-live": "polite", tabindex: "-1" });
+    const last = await lastAttempt(courseSlug, quizSlug);
+    if (last) results.replaceChildren(await attemptView(last, data));
+    const form = h("form", { id: "quiz-form", onsubmit: (e) => submitQuiz(e, form, data, courseSlug, quizSlug, results) },
+      data.questions.map((question, qi) => h("fieldset", { "data-question": question.id },
+        h("legend", {}, `Câu ${qi + 1}. ${question.text}`),
+        question.multiple ? h("p", { class: "muted" }, "Chọn tất cả các ý đúng.") : null,
+        question.options.map((option) => h("label", { class: "option" },
+          h("input", { type: question.multiple ? "checkbox" : "radio", name: `q-${qi}`, value: option.id }),
+          h("span", {}, option.text))))),
+      h("button", { type: "submit" }, "Nộp bài"));
+    return h("div", {},
+      h("p", {}, h("a", { href: `#/khoa/${courseSlug}` }, "← Về khoá học")),
+      h("h1", {}, data.title),
+      fromCache ? h("p", { class: "muted" }, "Bài kiểm tra đã tải về. Bài làm sẽ được chấm khi có mạng.") : null,
+      h("p", { class: "muted" }, `Cần đúng ít nhất ${Math.round(data.pass_ratio * 100)}% để đạt.`),
+      results, form);
+  }
+
+  async function submitQuiz(event, form, data, course, quizSlug, results) {
+    event.preventDefault();
+    const answers = {};
+    for (const [qi, question] of data.questions.entries()) {
+      const chosen = [...form.querySelectorAll(`input[name="q-${qi}"]:checked`)].map((i) => i.value);
+      if (!chosen.length) { A().toast(`Bạn chưa trả lời câu ${qi + 1}.`); form.querySelector(`input[name="q-${qi}"]`).focus(); return; }
+      answers[question.id] = chosen;
+    }
+    const body = { id: BD.uuid(), answers };
+    if (data.form) body.form = data.form; // the server's attempt form; older servers do not issue one
+    await BD.enqueue({ id: body.id, kind: "attempt", course, quiz: quizSlug, body });
+    form.querySelector("button[type=submit]").disabled = true;
+    results.replaceChildren(h("p", {}, "Đã lưu bài làm. Đang gửi để chấm…"));
+    await A().sendNow();
+    const sent = await (await BD.db()).get("sent", body.id);
+    if (sent) {
+      results.replaceChildren(await attemptView(sent, data));
+      if (sent.reply && sent.reply.passed) await A().markDone(course, `quiz:${quizSlug}`);
+    } else {
+      results.replaceChildren(h("p", { class: "card" }, "Đã lưu bài làm trên máy. Bài sẽ được chấm khi có mạng."));
+    }
+    results.focus();
+  }
+
+  async function lastAttempt(course, quizSlug) {
+    const all = await (await BD.db()).getAll("sent");
+    const mine = all.filter((s) => s.kind === "attempt" && s.course === course && s.quiz === quizSlug);
+    mine.sort((a, b) => b.sentAt - a.sentAt);
+    if (mine[0]) return mine[0];
+    const waiting = (await BD.pending()).find((p) => p.kind === "attempt" && p.course === course && p.quiz === quizSlug);
+    return waiting ? { ...waiting, outcome: "waiting" } : null;
+  }
+
+  async function attemptView(sent, data) {
+    if (sent.outcome === "waiting") return h("p", { class: "card" }, "Bạn có một bài làm đang chờ gửi để chấm.");
+    if (sent.outcome === "rejected") return h("p", { class: "card wrong" }, A().reasonText(sent.reason));
+    const reply = sent.reply;
+    const options = new Map(data.questions.flatMap((q) => q.options.map((o) => [o.id, o.text])));
+    const full = reply.review ? reply.review === "full" : true;
+    return h("section", { class: "card", "aria-label": "Kết quả bài kiểm tra" },
+      h("h2", {}, `Kết quả: ${reply.score}/${reply.max_score} điểm`),
+      h("p", { class: reply.passed ? "right" : "wrong" }, reply.passed ? "Bạn đã đạt!" : "Chưa đạt. Hãy xem gợi ý và làm lại."),
+      h("ol", {}, reply.questions.map((q) => {
+        const question = data.questions.find((item) => item.id === q.id);
+        return h("li", {},
+          h("span", { class: q.correct ? "right" : "wrong" }, q.correct ? "Đúng" : "Chưa đúng"),
+          question ? ` — ${question.text}` : "",
+          q.hint ? h("p", {}, `Gợi ý: ${q.hint}`) : null,
+          full && q.explanation ? h("p", {}, `Giải thích: ${q.explanation}`) : null,
+          full && q.right_options ? h("p", {}, `Đáp án đúng: ${q.right_options.map((id) => options.get(id) || id).join("; ")}`) : null);
+      })),
+      reply.certificate ? h("p", {}, h("a", { href: "#/chung-nhan" }, "Bạn đã hoàn thành khoá học. Xem chứng nhận")) : null);
+  }
+
+  /* ---------- certificates ---------- */
+  async function certificates() {
+    const result = await A().api("/me/certificates", { auth: true, remember: "me" });
+    if (!result.ok) return failure("Chứng nhận", result);
+    const items = result.data.certificates;
+    return h("div", {},
+      h("h1", {}, "Chứng nhận của bạn"),
+      offlineNote(result),
+      items.length ? null : h("p", {}, "Bạn chưa có chứng nhận nào. Hãy học xong một khoá học và đạt các bài kiểm tra."),
+      h("ul", { class: "plain" }, items.map((c) => h("li", { class: "card" },
+        h("h2", {}, c.course_title),
+        h("p", {}, `Cấp ngày ${new Date(c.issued_at).toLocaleDateString("vi-VN")} · Mã: `, h("strong", {}, c.code)),
+        c.valid ? null : h("p", { class: "wrong" }, "Chứng nhận này đã bị thu hồi."),
+        h("img", { class: "qr", src: `${BD.API}/certificates/${c.code}/qr.svg`, width: "192", height: "192",
+          alt: `Mã QR để kiểm tra chứng nhận ${c.code}` }),
+        h("p", {}, h("a", { href: `#/xac-minh/${c.code}` }, "Kiểm tra chứng nhận này")),
+        h("p", { class: "muted" }, "Ai cũng có thể kiểm tra tại: ", h("a", { href: c.verify_url, rel: "noopener" }, c.verify_url))))));
+  }
+
+  async function verify(code) {
+    const result = await A().api(`/certificates/${code}`);
+    if (!result.ok) {
+      if (result.status === 404) return h("div", {}, h("h1", {}, "Kiểm tra chứng nhận"), h("p", { class: "wrong" }, `Không có chứng nhận nào mang mã ${code}.`));
+      return failure("Kiểm tra chứng nhận", result);
+    }
+    const c = result.data;
+    return h("div", {},
+      h("h1", {}, "Kiểm tra chứng nhận"),
+      h("p", { class: c.valid ? "right" : "wrong" }, c.valid ? "Chứng nhận hợp lệ." : "Chứng nhận đã bị thu hồi."),
+      h("dl", {}, h("dt", {}, "Khoá học"), h("dd", {}, c.course_title), h("dt", {}, "Ngày cấp"), h("dd", {}, c.issued_on),
+        h("dt", {}, "Mã"), h("dd", {}, c.code)));
+  }
+
+  /* ---------- settings, account, erasure ---------- */
+  async function settings() {
+    const current = A().settings();
+    const toggle = (key, label) => h("label", { class: "switch" },
+      h("input", { type: "checkbox", checked: !!current[key], onchange: (e) => { current[key] = e.target.checked; A().saveSettings(current); } }),
+      h("span", {}, label));
+    const me = await A().identity();
+    const waiting = (await BD.pending()).length;
+    const dialog = h("dialog", { "aria-labelledby": "erase-title" },
+      h("h2", { id: "erase-title" }, "Xoá toàn bộ dữ liệu học tập của bạn?"),
+      h("p", {}, "Máy chủ sẽ xoá vĩnh viễn tiến độ học, bài kiểm tra và đánh giá của bạn. Chứng nhận đã cấp sẽ bị thu hồi. Việc này không thể hoàn tác."),
+      waiting ? h("p", { class: "wrong" }, `Có ${waiting} mục chưa gửi trên máy này; chúng cũng sẽ bị xoá.`) : null,
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "danger", id: "erase-confirm", onclick: () => erase(dialog) }, "Xoá vĩnh viễn"),
+        h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Không xoá")));
+    return h("div", {},
+      h("h1", {}, "Cài đặt"),
+      h("section", { class: "card" }, h("h2", {}, "Hiển thị"),
+        toggle("largeText", "Chữ lớn"), toggle("highContrast", "Tương phản cao (nền đen, chữ sáng)")),
+      h("section", { class: "card" }, h("h2", {}, "Tài khoản"),
+        me ? h("p", {}, `Đã đăng nhập. Mã xã/phường: ${me.claims.locality || "không rõ"}.`,
+          me.expired ? " Phiên đăng nhập đã hết hạn: hãy mở lại ứng dụng từ ứng dụng chính." : "")
+          : h("p", {}, h("a", { href: "#/dang-nhap" }, "Đăng nhập")),
+        me ? h("div", { class: "actions" },
+          h("button", { type: "button", class: "secondary", onclick: async () => { await A().forgetLearner(); A().go("#/dang-nhap"); } }, "Đăng xuất trên máy này"),
+          h("button", { type: "button", class: "danger", id: "erase", onclick: () => dialog.showModal() }, "Xoá dữ liệu của tôi")) : null),
+      dialog);
+  }
+
+  async function erase(dialog) {
+    const result = await A().api("/me", { method: "DELETE", auth: true });
+    dialog.close();
+    if (!result.ok) {
+      A().toast(result.offline ? "Cần có kết nối mạng để xoá dữ liệu." : A().reasonText(result.error.code));
+      return;
+    }
+    await A().forgetLearner();
+    A().toast("Đã xoá toàn bộ dữ liệu học tập của bạn.");
+    A().go("#/dang-nhap");
+  }
+
+  /* ---------- sign-in ---------- */
+  async function signin() {
+    const me = await A().identity();
+    const page = h("div", {},
+      h("h1", {}, "Đăng nhập"),
+      me ? h("p", {}, "Bạn đã đăng nhập. ", h("a", { href: "#/" }, "Về danh sách khoá học")) : null,
+      h("p", {}, "Hãy mở ứng dụng này từ ứng dụng chính của địa phương bạn: ứng dụng đó sẽ đăng nhập giúp bạn."));
+    const probe = await fetch(`${BD.API}/dev/token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => null);
+    if (!probe || probe.status === 404) return page; // not a development server
+    const provinces = await A().api("/localities");
+    if (!provinces.ok) return page;
+    const province = h("select", { id: "province", required: true },
+      h("option", { value: "" }, "— Chọn tỉnh, thành phố —"),
+      provinces.data.provinces.map((p) => h("option", { value: p.code }, p.name)));
+    const commune = h("select", { id: "commune", required: true, disabled: true }, h("option", { value: "" }, "— Chọn xã, phường —"));
+    province.addEventListener("change", async () => {
+      commune.disabled = true;
+      commune.replaceChildren(h("option", { value: "" }, "— Chọn xã, phường —"));
+      if (!province.value) return;
+      const detail = await A().api(`/localities/${province.value}`);
+      if (detail.ok) detail.data.communes.forEach((c) => commune.append(h("option", { value: c.code }, c.name)));
+      commune.disabled = false;
+    });
+    const form = h("form", {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (!commune.value) { A().toast("Hãy chọn xã, phường."); return; }
+        const result = await A().api("/dev/token", { method: "POST", body: { locality: commune.value } });
+        if (!result.ok) { A().toast(result.offline ? "Chưa có kết nối mạng." : A().reasonText(result.error.code)); return; }
+        if (await A().acceptToken(result.data.token)) A().go("#/");
+      },
+    },
+    h("h2", {}, "Đăng nhập thử (chỉ dùng khi phát triển)"),
+    h("p", { class: "muted" }, "Tạo một người học thử ở xã, phường bạn chọn. Máy chủ thật không có chức năng này."),
+    h("label", { class: "field", for: "province" }, "Tỉnh, thành phố"), province,
+    h("label", { class: "field", for: "commune" }, "Xã, phường"), commune,
+    h("div", { class: "actions" }, h("button", { type: "submit", id: "dev-signin" }, "Đăng nhập thử")));
+    page.append(form);
+    return page;
+  }
+
+  function notFound() {
+    return h("div", {}, h("h1", {}, "Không tìm thấy trang"), h("p", {}, h("a", { href: "#/" }, "Về danh sách khoá học")));
+  }
+
+  self.Views = { courses, course, lesson, quiz, certificates, verify, settings, signin, notFound, downloadCourse };
+})();
