@@ -49,6 +49,7 @@ def cmd_import(args) -> int:
     with Session(_engine()) as session:
         try:
             report = import_content(session, root, ContentRules.from_settings(get_settings()))
+            session.commit()
         except ContentInvalid as exc:
             for problem in exc.problems:
                 print(problem)

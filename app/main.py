@@ -12,8 +12,8 @@ from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from app.auth.tokens import TokenVerifier
+from app.catalogue.cache import CatalogueCache
 from app.catalogue.router import router as catalogue_router
-from app.catalogue.service import CatalogueCache
 from app.certificates.issuer import CertificateIssuer
 from app.certificates.router import router as certificates_router
 from app.certificates.router import well_known
@@ -33,12 +33,18 @@ from app.web.router import include_web
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background work of a worker: the daily statistics release (when STATS_RELEASE_AUTO is on)."""
+    """Background work of a worker: keeping the catalogue snapshot fresh, and the daily statistics release."""
     settings: Settings = app.state.settings
-    task = asyncio.create_task(run_daily_releases(app.state.engine, settings)) if settings.stats_release_auto else None
+    catalogue: CatalogueCache = app.state.catalogue
+    if not catalogue.loaded:  # serve nothing stale or empty: the first snapshot is loaded before requests
+        await catalogue.keep_fresh_once(app.state.engine)
+    tasks = [asyncio.create_task(catalogue.keep_fresh(app.state.engine))]
+    if settings.stats_release_auto:
+        tasks.append(asyncio.create_task(run_daily_releases(app.state.engine, settings)))
     yield
-    if task is not None:
+    for task in tasks:
         task.cancel()
+    for task in tasks:
         with suppress(asyncio.CancelledError):
             await task
 

@@ -130,9 +130,11 @@ def client(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def content(session):
-    """The fixture courses imported (inside the test's transaction)."""
-    return import_content(session, CONTENT)
+def content(session, app):
+    """The fixture courses imported (inside the test's transaction) and served by the app's snapshot."""
+    report = import_content(session, CONTENT)
+    app.state.catalogue.refresh(session)
+    return report
 
 
 @pytest.fixture

@@ -1,15 +1,5 @@
-"""Named dependencies for handlers that read the catalogue."""
+"""Named dependencies for handlers that read the catalogue (no database: the served snapshot)."""
 
-from typing import Annotated
+from app.catalogue.cache import CatalogueDep, SnapshotDep
 
-from fastapi import Depends, Request
-
-from app.catalogue.service import Catalogue
-from app.db import SessionDep
-
-
-def get_catalogue(request: Request, session: SessionDep) -> Catalogue:
-    return request.app.state.catalogue.get(session)
-
-
-CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
+__all__ = ["CatalogueDep", "SnapshotDep"]

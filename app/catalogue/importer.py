@@ -36,7 +36,7 @@ class Published:
 
 
 def import_content(session: Session, root: Path, rules: ContentRules | None = None) -> list[Published]:
-    """Validate everything under root, then publish every course in one transaction.
+    """Validate everything under root, then publish every course in the caller's transaction (it commits).
 
     Errors refuse the whole import; warnings do not. The review age is not checked here: a failed
     import would keep serving the older text, so staleness is `content validate`'s job (CI).
@@ -48,7 +48,7 @@ def import_content(session: Session, root: Path, rules: ContentRules | None = No
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
     report = [publish_course(session, course) for course in parsed.courses]
-    session.commit()
+    session.flush()
     return report
 
 

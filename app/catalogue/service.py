@@ -1,14 +1,11 @@
 """The served catalogue: an immutable in-memory snapshot of every course's current version.
 
-Lessons are read on every page turn by millions of phones, so they are served from memory.
-Each worker checks a cheap revision query at most every `catalogue_refresh_seconds` and reloads
-when an import changed something, so a new version is served within seconds, without a restart.
+Lessons are read on every page turn by millions of phones, so they are served from memory
+(app/catalogue/cache.py keeps the snapshot current, off the request path).
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -254,26 +251,3 @@ def _asset_views(session: Session, lessons: list[Lesson]) -> dict[str, AssetView
         return {}
     rows = session.exec(select(ContentAsset).where(ContentAsset.sha256.in_(list(by_hash)))).all()
     return {by_hash[row.sha256]: AssetView(by_hash[row.sha256], row.media_type, row.data) for row in rows}
-
-
-class CatalogueCache:
-    """One per app: the current snapshot, revalidated at most every refresh_seconds."""
-
-    def __init__(self, refresh_seconds: float) -> None:
-        self.refresh_seconds = refresh_seconds
-        self._snapshot: Catalogue | None = None
-        self._checked_at = 0.0
-        self._lock = threading.Lock()
-
-    def get(self, session: Session) -> Catalogue:
-        now = time.monotonic()
-        snapshot = self._snapshot
-        if snapshot is not None and now - self._checked_at < self.refresh_seconds:
-            return snapshot
-        with self._lock:
-            if self._snapshot is not None and now - self._checked_at < self.refresh_seconds:
-                return self._snapshot
-            if self._snapshot is None or catalogue_revision(session) != self._snapshot.revision:
-                self._snapshot = load_catalogue(session)
-            self._checked_at = time.monotonic()
-            return self._snapshot

@@ -22,15 +22,19 @@ def test_import_is_idempotent(session):
     assert [p.content_hash for p in first] == [p.content_hash for p in second]
 
 
-def test_changed_content_makes_a_new_version_served_without_restart(client, session, tmp_path):
+def test_changed_content_makes_a_new_version_served_without_restart(client, app, session, tmp_path):
+    """The background refresher's step (every CATALOGUE_REFRESH_SECONDS) swaps the snapshot in place."""
     root = tmp_path / "content"
     shutil.copytree(CONTENT, root)
     import_content(session, root)
+    assert app.state.catalogue.refresh(session) is True
     old = client.get("/api/v1/courses/an-toan/lessons/mat-khau-manh")
     lesson = root / "an-toan/01-mat-khau/01-mat-khau-manh.md"
     lesson.write_text(lesson.read_text().replace("khó đoán", "rất khó đoán"))
     (report, _) = import_content(session, root)
     assert report.status == "updated"
+    assert app.state.catalogue.refresh(session) is True
+    assert app.state.catalogue.refresh(session) is False  # nothing new: no reload
     new = client.get("/api/v1/courses/an-toan/lessons/mat-khau-manh")
     assert "rất khó đoán" in new.json()["html"]
     assert new.headers["etag"] != old.headers["etag"]

@@ -19,6 +19,7 @@ from tests.conftest import CONTENT
 def test_two_concurrent_completions_issue_one_certificate(settings, engine, make_token):
     with Session(engine) as session:
         import_content(session, CONTENT)
+        session.commit()
     try:
         app = create_app(settings, engine=engine)
         headers = {"Authorization": f"Bearer {make_token('learner', sub='racer')}"}
