@@ -24,6 +24,7 @@ def new_context(browser, **kwargs):
 
 
 def shoot(page, artifacts, name: str) -> None:
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(artifacts / f"{name}.png"))
 
 
@@ -44,7 +45,7 @@ def outbox_count(page) -> int:
 
 def sign_in(page, base: str) -> None:
     page.goto(base + "/")
-    page.get_by_role("heading", name="Đăng nhập").wait_for()
+    page.get_by_role("heading", name="Đăng nhập", exact=True).wait_for()
     page.get_by_label("Tỉnh, thành phố").select_option("01")
     page.locator("#commune option[value='00070']").wait_for(state="attached")
     page.get_by_label("Xã, phường").select_option("00070")
@@ -184,7 +185,7 @@ def test_settings_certificates_and_erasure(browser, server, artifacts):
     assert httpx.get(f"{server.base}/api/v1/me/progress", headers=headers).json()["courses"][0]["lessons_done"] >= 0
     page.get_by_role("button", name="Xoá dữ liệu của tôi").click()
     page.get_by_role("button", name="Xoá vĩnh viễn").click()
-    page.get_by_role("heading", name="Đăng nhập").wait_for()
+    page.get_by_role("heading", name="Đăng nhập", exact=True).wait_for()
     progress = httpx.get(f"{server.base}/api/v1/me/progress", headers=headers).json()
     assert all(c["lessons_done"] == 0 for c in progress["courses"])
     assert page.evaluate("BD.kvGet('token')") is None

@@ -209,6 +209,7 @@
     count.textContent = text;
     count.dataset.count = String(items.length);
     document.getElementById("send-now").hidden = !items.length || !navigator.onLine;
+    document.getElementById("status").hidden = !net.textContent && !text;
   }
 
   function toast(message) {

@@ -122,17 +122,22 @@
       (body.assets || []).forEach((url) => assets.add(url));
       onProgress(++n, lessons.length);
     }
+    let pictures = 0;
     for (const url of assets) {
       const absolute = new URL(url, location.origin);
-      if (absolute.origin !== location.origin || await cache.match(absolute.href)) continue;
-      const response = await fetch(absolute.href);
-      if (response.ok) await cache.put(absolute.href, response);
+      if (absolute.origin !== location.origin) continue; // only the service's own, content-hashed pictures
+      if (!(await cache.match(absolute.href))) {
+        const response = await fetch(absolute.href);
+        if (!response.ok) throw new Error(`${url}: ${response.status}`);
+        await cache.put(absolute.href, response);
+      }
+      pictures++;
     }
     const glossary = await fetch(`${BD.API}/courses/${detail.slug}/glossary`).catch(() => null);
     if (glossary && glossary.ok) await cache.put(`${BD.API}/courses/${detail.slug}/glossary`, glossary);
     const quizzes = detail.outline.filter((m) => m.quiz).map((m) => m.quiz.id);
     for (const quiz of quizzes) await fetchForm(detail.slug, quiz);
-    const summary = { course: detail.slug, at: Date.now(), lessons: lessons.length, assets: assets.size, quizzes: quizzes.length };
+    const summary = { course: detail.slug, at: Date.now(), lessons: lessons.length, assets: pictures, quizzes: quizzes.length };
     await (await BD.db()).put("downloads", summary);
     return summary;
   }
@@ -189,6 +194,10 @@
     const article = h("article", { class: "lesson", "aria-labelledby": "lesson-title" });
     article.innerHTML = data.html; // sanitised on import by the server (allow-list); CSP blocks scripts anyway
     for (const img of article.querySelectorAll("img")) { img.loading = "lazy"; if (!img.hasAttribute("alt")) img.alt = ""; }
+    for (const box of article.querySelectorAll("input[type=checkbox]")) {
+      // Task lists in lessons are read-only ticks; name them by their item's text for screen readers.
+      box.setAttribute("aria-label", (box.closest("li") || article).textContent.trim());
+    }
     await explainTerms(article, courseSlug);
     const done = state.done.has(slug);
     const locked = !state.unlocked.has(slug);

@@ -1,0 +1,70 @@
+"""The app's files and the development sign-in endpoint, without a browser."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.main import create_app
+from app.web.router import dev_tokens_enabled, shell_urls
+
+
+@pytest.fixture
+def make_client(settings, engine):
+    def make(dev_tokens: bool) -> TestClient:
+        return TestClient(create_app(settings.model_copy(update={"dev_tokens": dev_tokens}), engine=engine))
+
+    return make
+
+
+def test_index_manifest_and_files_are_served_with_etags(make_client):
+    client = make_client(False)
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<html lang="vi">' in page.text and "script-src 'self'" in page.headers["content-security-policy"]
+    again = client.get("/", headers={"If-None-Match": page.headers["etag"]})
+    assert again.status_code == 304
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    icons = {icon["sizes"] for icon in manifest.json()["icons"]}
+    assert {"192x192", "512x512", "any"} <= icons
+    for url in shell_urls():
+        assert client.get(url).status_code == 200, url
+    assert client.get("/web/app.js").headers["content-type"].startswith("text/javascript")
+
+
+def test_service_worker_lists_the_shell_and_is_versioned_by_content(make_client):
+    client = make_client(False)
+    worker = client.get("/sw.js")
+    assert worker.headers["service-worker-allowed"] == "/"
+    assert "__SHELL" not in worker.text
+    listed = json.loads(worker.text.split("const SHELL_FILES = ", 1)[1].split(";", 1)[0])
+    assert listed == shell_urls()
+
+
+def test_no_path_escapes_the_static_folder(make_client):
+    client = make_client(False)
+    for path in ("/web/../router.py", "/web/%2e%2e/router.py", "/web/..%2frouter.py", "/web/nope.js", "/web/sw.js"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_dev_token_endpoint_exists_only_with_dev_tokens(make_client):
+    assert make_client(False).post("/api/v1/dev/token", json={"locality": "00070"}).status_code == 404
+    client = make_client(True)
+    reply = client.post("/api/v1/dev/token", json={"locality": "00070"})
+    assert reply.status_code == 200 and reply.json()["expires_in"] == 86400
+    token = reply.json()["token"]
+    identity = client.app.state.verifier.verify(token)
+    assert identity.scopes == {"learner"} and identity.locality == "00070"
+    bad = client.post("/api/v1/dev/token", json={"locality": "99999"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_locality"
+
+
+def test_dev_tokens_never_in_production(settings, monkeypatch):
+    monkeypatch.setenv("DEV_TOKENS", "true")
+    production = Settings.model_construct(**{**settings.__dict__, "app_env": "production", "dev_tokens": True})
+    assert not dev_tokens_enabled(production)
+    assert dev_tokens_enabled(settings.model_copy(update={"dev_tokens": True}))
