@@ -12,6 +12,8 @@ from types import MappingProxyType
 from vietnam_provinces import Province, Ward
 from vietnam_provinces import __data_version__ as DATA_VERSION  # noqa: N812
 
+from app.errors import NotFound
+
 
 @dataclass(frozen=True)
 class Unit:
@@ -41,12 +43,16 @@ def _load():
 
 
 PROVINCES, COMMUNES, COMMUNES_BY_PROVINCE = _load()
-__all__ = ["COMMUNES", "COMMUNES_BY_PROVINCE", "DATA_VERSION", "PROVINCES", "Unit", "is_commune", "province_of"]
+__all__ = ["COMMUNES", "COMMUNES_BY_PROVINCE", "DATA_VERSION", "PROVINCES", "Unit", "is_commune", "province"]
 
 
 def is_commune(code: object) -> bool:
     return isinstance(code, str) and code in COMMUNES
 
 
-def province_of(commune: str) -> str:
-    return COMMUNES[commune].province
+def province(code: str) -> Unit:
+    """The province with this official code, or a 404 that says what a code looks like."""
+    unit = PROVINCES.get(code)
+    if unit is None:
+        raise NotFound(f"no province with code '{code}' (codes are 2 digits, e.g. '01')", code="province_not_found")
+    return unit

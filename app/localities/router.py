@@ -1,70 +1,46 @@
-"""Public reads of the official localities."""
+"""Public reads of the official localities: fixed for the life of the process, so prebuilt once."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Request, Response
 
 from app.config import API_PREFIX
-from app.errors import NotFound
+from app.http import Prebuilt
+from app.localities import official
 from app.localities.official import COMMUNES_BY_PROVINCE, DATA_VERSION, PROVINCES
+from app.localities.schemas import CommuneOut, ProvinceDetail, ProvinceList, ProvinceOut
 
 router = APIRouter(prefix=API_PREFIX, tags=["localities"])
 CACHE = "public, max-age=86400"
+JSON = "application/json"
 
 
-class ProvinceOut(BaseModel):
-    code: str
-    name: str
-    division_type: str
-    communes_count: int
+def _province(code: str) -> ProvinceOut:
+    unit = PROVINCES[code]
+    return ProvinceOut(
+        code=unit.code, name=unit.name, division_type=unit.division_type, communes_count=len(COMMUNES_BY_PROVINCE[code])
+    )
 
 
-class ProvinceList(BaseModel):
-    data_version: str
-    provinces: list[ProvinceOut]
+def _detail(code: str) -> ProvinceDetail:
+    communes = [CommuneOut(code=c.code, name=c.name, division_type=c.division_type) for c in COMMUNES_BY_PROVINCE[code]]
+    return ProvinceDetail(**_province(code).model_dump(), data_version=DATA_VERSION, communes=communes)
 
 
-class CommuneOut(BaseModel):
-    code: str
-    name: str
-    division_type: str
+def _prebuilt(model) -> Prebuilt:
+    return Prebuilt.of(model.model_dump_json().encode(), media_type=JSON, cache_control=CACHE)
 
 
-class ProvinceDetail(ProvinceOut):
-    data_version: str
-    communes: list[CommuneOut]
-
-
-_PROVINCE_LIST = ProvinceList(
-    data_version=DATA_VERSION,
-    provinces=[
-        ProvinceOut(
-            code=p.code, name=p.name, division_type=p.division_type, communes_count=len(COMMUNES_BY_PROVINCE[p.code])
-        )
-        for p in PROVINCES.values()
-    ],
-)
+PROVINCE_LIST = _prebuilt(ProvinceList(data_version=DATA_VERSION, provinces=[_province(code) for code in PROVINCES]))
+PROVINCE_DETAILS = {code: _prebuilt(_detail(code)) for code in PROVINCES}
 
 
 @router.get("/localities", response_model=ProvinceList)
-def list_provinces(response: Response) -> ProvinceList:
-    response.headers["Cache-Control"] = CACHE
-    return _PROVINCE_LIST
+async def list_provinces(request: Request) -> Response:
+    return PROVINCE_LIST.respond(request)
 
 
 @router.get("/localities/{province}", response_model=ProvinceDetail)
-def get_province(province: str, response: Response) -> ProvinceDetail:
-    unit = PROVINCES.get(province)
-    if unit is None:
-        raise NotFound(f"no province with code '{province}' (codes are 2 digits, e.g. '01')", code="province_not_found")
-    response.headers["Cache-Control"] = CACHE
-    communes = COMMUNES_BY_PROVINCE[province]
-    return ProvinceDetail(
-        code=unit.code,
-        name=unit.name,
-        division_type=unit.division_type,
-        communes_count=len(communes),
-        data_version=DATA_VERSION,
-        communes=[CommuneOut(code=c.code, name=c.name, division_type=c.division_type) for c in communes],
-    )
+async def get_province(province: str, request: Request) -> Response:
+    official.province(province)  # 404 for an unknown code
+    return PROVINCE_DETAILS[province].respond(request)

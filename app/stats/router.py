@@ -13,9 +13,9 @@ from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
 from app.db import SessionDep
 from app.dependencies import SettingsDep
-from app.errors import NotFound, Unprocessable, UnsupportedMediaType
+from app.errors import Unprocessable, UnsupportedMediaType
 from app.http import conditional
-from app.localities.official import PROVINCES
+from app.localities import official
 from app.stats import csvout, service
 from app.stats.models import ALL_COURSES
 from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, TargetsOut, TimeseriesOut
@@ -44,9 +44,7 @@ def course_key(
 
 
 def province_code(province: Annotated[str | None, Query(max_length=2)] = None) -> str | None:
-    if province is not None and province not in PROVINCES:
-        raise NotFound(f"no province with code '{province}' (codes are 2 digits, e.g. '01')", code="province_not_found")
-    return province
+    return official.province(province).code if province is not None else None
 
 
 def commune_table(
