@@ -12,6 +12,7 @@ import hashlib
 import json
 import mimetypes
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,13 +98,23 @@ static_router = APIRouter(include_in_schema=False)
 # The page is HTML we write; lesson HTML comes sanitised from the API. No inline scripts, no third parties.
 CSP = (
     "default-src 'self'; img-src 'self' data: https:; style-src 'self'; script-src 'self'; "
-    "connect-src 'self'; frame-ancestors *; base-uri 'none'; form-action 'self'; object-src 'none'"
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors 'self'"
 )
+TRUSTED_ORIGINS = re.compile(r'<meta name="bdhvs-trusted-origins" content="([^"]*)">')
+ORIGIN = re.compile(r"^https://[a-z0-9.-]+(:[0-9]+)?$|^http://(localhost|127\.0\.0\.1)(:[0-9]+)?$")
+
+
+def trusted_origins(page: bytes) -> list[str]:
+    """The host origins listed in index.html: the only ones that may frame the app or hand it a token."""
+    match = TRUSTED_ORIGINS.search(page.decode())
+    return [o for o in (match.group(1).split() if match else []) if ORIGIN.match(o)]
 
 
 @static_router.get("/")
 def index(request: Request) -> Response:
-    return _respond(request, load("index.html"), **{"Content-Security-Policy": CSP, "Referrer-Policy": "no-referrer"})
+    page = load("index.html")
+    csp = " ".join([CSP, *trusted_origins(page.body)])  # frame-ancestors is last: hosts may embed the app
+    return _respond(request, page, **{"Content-Security-Policy": csp, "Referrer-Policy": "no-referrer"})
 
 
 @static_router.get("/manifest.webmanifest")

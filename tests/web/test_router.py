@@ -25,6 +25,7 @@ def test_index_manifest_and_files_are_served_with_etags(make_client):
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert '<html lang="vi">' in page.text and "script-src 'self'" in page.headers["content-security-policy"]
+    assert page.headers["content-security-policy"].endswith("frame-ancestors 'self'")
     again = client.get("/", headers={"If-None-Match": page.headers["etag"]})
     assert again.status_code == 304
     manifest = client.get("/manifest.webmanifest")
@@ -68,3 +69,11 @@ def test_dev_tokens_never_in_production(settings, monkeypatch):
     production = Settings.model_construct(**{**settings.__dict__, "app_env": "production", "dev_tokens": True})
     assert not dev_tokens_enabled(production)
     assert dev_tokens_enabled(settings.model_copy(update={"dev_tokens": True}))
+
+
+def test_only_listed_host_origins_may_frame_the_app():
+    from app.web.router import trusted_origins
+
+    page = b'<meta name="bdhvs-trusted-origins" content="https://app.example.gov.vn  javascript:x https://a.b:8443">'
+    assert trusted_origins(page) == ["https://app.example.gov.vn", "https://a.b:8443"]
+    assert trusted_origins(b"<html></html>") == []

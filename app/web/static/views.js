@@ -60,7 +60,7 @@
       h("ol", { class: "lessons" }, module.lessons.map((lesson) => {
         const done = state.done.has(lesson.slug);
         if (!state.unlocked.has(lesson.slug)) {
-          return h("li", {}, h("span", { class: "locked" }, h("span", { class: "mark", "aria-hidden": "true" }, "🔒"),
+          return h("li", {}, h("span", { class: "locked" }, h("span", { class: "mark", "aria-hidden": "true" }, "–"),
             `${lesson.title} (chưa mở: học xong bài trước)`));
         }
         return h("li", {}, h("a", { href: `#/khoa/${slug}/bai/${lesson.slug}` },
