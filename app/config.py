@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     stats_release_time: time = time(0, 0)  # Vietnam time of the daily release
     stats_release_auto: bool = True  # each worker schedules the daily release (only one computes it)
     stats_releases_kept: int = Field(default=31, ge=1)  # older releases are deleted
+    # After an erasure, database files are scrubbed (WAL checkpoint / VACUUM) within this many seconds.
+    erasure_scrub_seconds: float = Field(default=60, ge=0)
 
     # Content rules (`content validate` / `content import`).
     content_review_max_age_days: int = Field(default=365, ge=1)  # warning past this, error past twice this

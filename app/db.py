@@ -38,6 +38,8 @@ def _configure_sqlite(engine: Engine) -> None:
         # FULL: an acknowledged batch survives a power cut (apps drop their offline queue on 200).
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
+        # Deleted content is overwritten with zeros, so an erased learner leaves no bytes in free pages.
+        cursor.execute("PRAGMA secure_delete = ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

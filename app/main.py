@@ -22,6 +22,7 @@ from app.config import Settings, get_settings
 from app.db import make_engine
 from app.errors import install_error_handlers
 from app.learners.router import router as learners_router
+from app.learners.scrub import Scrubber
 from app.localities.router import router as localities_router
 from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
@@ -38,7 +39,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     catalogue: CatalogueCache = app.state.catalogue
     if not catalogue.loaded:  # serve nothing stale or empty: the first snapshot is loaded before requests
         await catalogue.keep_fresh_once(app.state.engine)
-    tasks = [asyncio.create_task(catalogue.keep_fresh(app.state.engine))]
+    tasks = [
+        asyncio.create_task(catalogue.keep_fresh(app.state.engine)),
+        asyncio.create_task(app.state.scrubber.run(app.state.engine)),
+    ]
     if settings.stats_release_auto:
         tasks.append(asyncio.create_task(run_daily_releases(app.state.engine, settings)))
     yield
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
+    app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)
     app.state.verifier = TokenVerifier(settings)
     app.state.issuer = CertificateIssuer(CertificateSigner(settings), settings.public_base_url)
 

@@ -17,6 +17,7 @@ from app.dependencies import SettingsDep
 from app.errors import PayloadTooLarge
 from app.learners import service
 from app.learners.schemas import ErasureOut
+from app.learners.scrub import ScrubberDep
 from app.progress import service as progress_service
 from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
 from app.quizzes.schemas import AttemptIn, AttemptOut
@@ -93,8 +94,10 @@ def put_rating(
 
 
 @router.delete("/me", response_model=ErasureOut)
-def erase_me(identity: Learner, session: SessionDep, settings: SettingsDep) -> ErasureOut:
-    """Erase everything stored about the caller; certificates are revoked; statistics keep anonymous counts."""
+def erase_me(identity: Learner, session: SessionDep, settings: SettingsDep, scrubber: ScrubberDep) -> ErasureOut:
+    """Erase everything stored about the caller; certificates are revoked; statistics keep anonymous counts.
+    Within ERASURE_SCRUB_SECONDS the database files are scrubbed too (app/learners/scrub.py)."""
     revoked = service.erase(session, learner_key=identity.learner_key, shards=settings.rollup_shards)
     session.commit()
+    scrubber.request()
     return ErasureOut(erased=True, certificates_revoked=revoked)
