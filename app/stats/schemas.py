@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 
 class ReleaseOut(BaseModel):
@@ -51,7 +51,14 @@ class TimeseriesOut(BaseModel):
 
 
 class RatingIn(BaseModel):
-    stars: int = Field(ge=1, le=5, strict=True)
+    stars: int = Field(ge=1, le=5, description="1 to 5; a whole number (3 and 3.0 alike), never text")
+
+    @field_validator("stars", mode="before")
+    @classmethod
+    def _a_number(cls, value: object) -> object:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError("stars must be a whole number from 1 to 5")
+        return value
 
 
 class RatingOut(BaseModel):

@@ -135,7 +135,8 @@ def test_moving_commune_moves_the_rating(client, auth, content, session):
 
 
 def test_bad_ratings_are_clear_errors(client, auth, content):
-    for stars in (0, 6, "4", 4.5, None):
+    assert _rate(client, auth, "a", 3.0).json()["stars"] == 3  # a JSON number with no fraction is a whole number
+    for stars in (0, 6, "4", 4.5, None, True, [4]):
         response = _rate(client, auth, "a", stars)
         assert response.status_code == 422, stars
         assert response.json()["error"]["code"] == "invalid_request"
