@@ -223,7 +223,8 @@ def test_first_load_budget(browser, server):
 
 def test_rate_limit_keeps_the_outbox_and_retries_after(browser, server):
     """A 429 with Retry-After keeps the item, says so in plain words, and sends it after that many seconds."""
-    context = new_context(browser)
+    # No service worker here: its Background Sync would send the item itself, past page.route().
+    context = new_context(browser, service_workers="block")
     page = context.new_page()
     sign_in(page, server.base)
     refused = []
