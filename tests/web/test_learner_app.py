@@ -158,10 +158,27 @@ def test_settings_certificates_and_erasure(browser, server, artifacts):
     context = new_context(browser, bypass_csp=True)
     page = context.new_page()
     sign_in(page, server.base)
+    # Finish the short course in the app: the rating form appears, then the certificate with its QR code.
+    for lesson in ("bai-mot", "bai-hai"):
+        page.goto(f"{server.base}/#/khoa/tu-chon/bai/{lesson}")
+        page.locator("#complete").click()
+        page.wait_for_function("document.querySelector('#outbox-count').dataset.count === '0'")
+    page.goto(f"{server.base}/#/khoa/tu-chon")
+    page.get_by_role("heading", name="Chúc mừng, bạn đã hoàn thành khoá học!").wait_for()
+    page.get_by_label("4 sao").check()
+    page.get_by_role("button", name="Gửi đánh giá").click()
+    page.get_by_text("Cảm ơn bạn đã đánh giá!").wait_for()
+    ratings = [s for s in idb_all(page, "sent") if s["kind"] == "rating"]
+    assert [(r["outcome"], r["reply"]["stars"]) for r in ratings] == [("accepted", 4)]
     page.goto(f"{server.base}/#/chung-nhan")
-    page.get_by_role("heading", name="Chứng nhận của bạn").wait_for()
+    page.get_by_role("heading", name="Khoá tự chọn").wait_for()
+    qr = page.get_by_role("img", name="Mã QR để kiểm tra chứng nhận")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
     shoot(page, artifacts, "05-certificates")
     axe_check(page, "certificates")
+    page.get_by_role("link", name="Kiểm tra chứng nhận này").click()
+    page.get_by_text("Chứng nhận hợp lệ.").wait_for()
+    shoot(page, artifacts, "08-verification")
 
     page.goto(f"{server.base}/#/cai-dat")
     page.get_by_label("Chữ lớn").check()
