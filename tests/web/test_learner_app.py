@@ -292,3 +292,68 @@ def test_token_from_the_host_fragment_and_origin_checked_messages(browser, serve
     )
     page.wait_for_function("t => BD.kvGet('token').then(v => v === t)", arg=other)
     context.close()
+
+
+def test_quiz_review_follows_the_contract_and_glossary_works_by_keyboard(browser, server):
+    """Form sent back; hints before a pass (never the right options); full review after; terms by keyboard."""
+    context = new_context(browser, service_workers="block")  # page.route() sees every request
+    page = context.new_page()
+    sign_in(page, server.base)
+    quiz = httpx.get(f"{server.base}/api/v1/courses/{COURSE}/quizzes/lua-dao").json()
+    question = quiz["questions"][0]
+    posted = []
+
+    def form(route):
+        route.fulfill(json={**quiz, "ask": 1, "review": "hints", "form": "FORM-1"})
+
+    def attempt(route):
+        body = json.loads(route.request.post_data)
+        posted.append(body)
+        passed = len(posted) > 1
+        reply = {
+            "id": body["id"], "course": COURSE, "quiz": "lua-dao", "score": int(passed), "max_score": 1,
+            "passed": passed, "submitted_at": "2026-11-23T10:00:00Z", "course_completed": False,
+            "certificate": None, "review": "full" if passed else "hints",
+            "questions": [{
+                "id": question["id"], "correct": passed, "hint": None if passed else "Nghĩ về mã OTP.",
+                "explanation": "Giải thích đầy đủ." if passed else None,
+                "right_options": [question["options"][0]["id"]] if passed else None,
+            }],
+        }  # fmt: skip
+        route.fulfill(json=reply)
+
+    page.route(f"**/api/v1/courses/{COURSE}/quizzes/lua-dao", form)
+    page.route(f"**/api/v1/courses/{COURSE}/quizzes/lua-dao/attempts", attempt)
+    for expected in ("Gợi ý: Nghĩ về mã OTP.", "Đáp án đúng: " + question["options"][0]["text"]):
+        page.goto(f"{server.base}/#/khoa/{COURSE}/kiem-tra/lua-dao")
+        page.get_by_role("heading", name=quiz["title"]).wait_for()
+        page.locator("#quiz-form input").first.check()
+        page.get_by_role("button", name="Nộp bài").click()
+        page.locator("#quiz-result").get_by_text(expected).wait_for()
+        if len(posted) == 1:  # before a pass: a hint, never the right option or the explanation
+            assert "Đáp án đúng" not in page.locator("#quiz-result").inner_text()
+            assert "Giải thích" not in page.locator("#quiz-result").inner_text()
+    assert [p["form"] for p in posted] == ["FORM-1", "FORM-1"]
+    page.goto(f"{server.base}/#/khoa/{COURSE}/kiem-tra/lua-dao")
+    page.locator("#quiz-result").get_by_text("Giải thích đầy đủ.").wait_for()
+
+    # A glossary term in a lesson: reachable with Tab, opened with Enter.
+    def lesson(route):
+        response = route.fetch()
+        body = response.json()
+        body["html"] = '<p>Không đọc <dfn class="term" data-term="otp" title="Mã dùng một lần.">OTP</dfn> cho ai.</p>'
+        route.fulfill(response=response, json=body)
+
+    page.route("**/api/v1/courses/tu-chon/lessons/bai-mot", lesson)
+    page.goto(f"{server.base}/#/khoa/tu-chon/bai/bai-mot")
+    term = page.get_by_role("button", name="OTP (giải thích từ ngữ)")
+    term.wait_for()
+    assert not page.get_by_text("OTP: Mã dùng một lần.").is_visible()
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.tagName") == "DFN":
+            break
+    page.keyboard.press("Enter")
+    assert page.get_by_text("OTP: Mã dùng một lần.").is_visible()
+    assert term.get_attribute("aria-expanded") == "true"
+    context.close()

@@ -298,6 +298,7 @@
     const sent = await (await BD.db()).get("sent", body.id);
     if (sent) {
       results.replaceChildren(await attemptView(sent, data));
+      form.querySelector("button[type=submit]").disabled = false; // graded: the learner may try again
       if (sent.reply && sent.reply.passed) await A().markDone(course, `quiz:${quizSlug}`);
     } else {
       results.replaceChildren(h("p", { class: "card" }, "Đã lưu bài làm trên máy. Bài sẽ được chấm khi có mạng."));
