@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(exc.status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, AppError):  # raised while the body was read, e.g. the body limit: 413
+            return await _app_error(request, exc.__cause__)
+        if exc.status_code == 400 and exc.__cause__ is not None:  # the body could not be read as JSON at all
+            return _json(422, "invalid_request", "the request body is not valid JSON (UTF-8)")
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
         return _json(exc.status_code, code, message, headers=getattr(exc, "headers", None))
@@ -107,3 +112,34 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return _json(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="stable, for programs: e.g. lesson_not_found, rate_limited")
+    message: str = Field(description="for developers, in English")
+    details: Any | None = Field(None, description="per-field problems of a 422, or per-line problems of a CSV")
+
+
+class ErrorOut(BaseModel):
+    """The body of every error reply."""
+
+    error: ErrorDetail
+
+
+_MEANINGS = {
+    400: "Malformed request",
+    401: "Missing, invalid or expired token",
+    403: "The token lacks the scope this needs",
+    404: "No such resource",
+    409: "Conflicts with what is stored",
+    413: "Body or batch too large",
+    415: "Unsupported media type",
+    422: "Invalid input (details list every problem)",
+    429: "A rate or attempt limit: retry after Retry-After seconds",
+    503: "Temporarily unavailable (database, first catalogue load, no statistics release yet): retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each with the error body's schema."""
+    return {status: {"model": ErrorOut, "description": _MEANINGS[status]} for status in statuses}

@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request, Response
 from app.catalogue.dependencies import CatalogueDep, SnapshotDep
 from app.catalogue.schemas import CourseDetail, CourseList, GlossaryOut, LessonOut, OptionOut, QuestionOut, QuizOut
 from app.config import API_PREFIX
-from app.errors import NotFound
+from app.errors import NotFound, error_responses
 
-router = APIRouter(prefix=API_PREFIX, tags=["catalogue"])
+router = APIRouter(prefix=API_PREFIX, tags=["catalogue"], responses=error_responses(404, 422, 503))
 
 ASSET_NAME = re.compile(r"[0-9a-f]{64}\.(?:svg|png|jpg|webp)", re.ASCII)
 NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}

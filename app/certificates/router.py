@@ -14,8 +14,9 @@ from app.certificates.schemas import MyCertificate, MyCertificates, Verification
 from app.clock import local_day
 from app.config import API_PREFIX
 from app.db import SessionDep
+from app.errors import error_responses
 
-router = APIRouter(prefix=API_PREFIX, tags=["certificates"])
+router = APIRouter(prefix=API_PREFIX, tags=["certificates"], responses=error_responses(401, 403, 404, 422, 503))
 well_known = APIRouter(tags=["certificates"])
 
 

@@ -14,7 +14,7 @@ from app.certificates.issuer import IssuerDep
 from app.config import API_PREFIX
 from app.db import SessionDep
 from app.dependencies import SettingsDep
-from app.errors import PayloadTooLarge
+from app.errors import PayloadTooLarge, error_responses
 from app.learners import service
 from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
@@ -23,7 +23,9 @@ from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
 from app.quizzes.schemas import AttemptIn, AttemptOut
 from app.stats.schemas import RatingIn, RatingOut
 
-router = APIRouter(prefix=API_PREFIX, tags=["learner"])
+router = APIRouter(
+    prefix=API_PREFIX, tags=["learner"], responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503)
+)
 
 
 @router.post("/progress/events", response_model=EventBatchOut)

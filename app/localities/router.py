@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from app.config import API_PREFIX
+from app.errors import error_responses
 from app.http import Prebuilt
 from app.localities import official
 from app.localities.official import COMMUNES_BY_PROVINCE, DATA_VERSION, PROVINCES
 from app.localities.schemas import CommuneOut, ProvinceDetail, ProvinceList, ProvinceOut
 
-router = APIRouter(prefix=API_PREFIX, tags=["localities"])
+router = APIRouter(prefix=API_PREFIX, tags=["localities"], responses=error_responses(404, 422))
 CACHE = "public, max-age=86400"
 JSON = "application/json"
 

@@ -8,10 +8,11 @@ from app.auth.dependencies import Learner
 from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
 from app.db import SessionDep
+from app.errors import error_responses
 from app.progress import service
 from app.progress.schemas import ProgressOut
 
-router = APIRouter(prefix=API_PREFIX, tags=["learner"])
+router = APIRouter(prefix=API_PREFIX, tags=["learner"], responses=error_responses(401, 403, 422, 503))
 
 
 @router.get("/me/progress", response_model=ProgressOut)

@@ -13,7 +13,7 @@ from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
 from app.db import SessionDep
 from app.dependencies import SettingsDep
-from app.errors import Unprocessable, UnsupportedMediaType
+from app.errors import Unprocessable, UnsupportedMediaType, error_responses
 from app.http import conditional
 from app.localities import official
 from app.stats import csvout, service
@@ -21,7 +21,7 @@ from app.stats.models import ALL_COURSES
 from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
 
-router = APIRouter(prefix=API_PREFIX, tags=["statistics"])
+router = APIRouter(prefix=API_PREFIX, tags=["statistics"], responses=error_responses(401, 403, 404, 413, 415, 422, 503))
 
 CACHE_CONTROL = "private, max-age=300"  # figures change only at releases
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "application/octet-stream"}

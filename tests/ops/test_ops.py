@@ -57,3 +57,16 @@ def test_unexpected_exception_is_json_500(app):
         response = client.get("/boom")
     assert response.status_code == 500
     assert response.json()["error"]["code"] == "internal_error" and "kaboom" not in response.text
+
+
+def test_a_body_that_is_not_json_at_all_is_a_422_and_an_oversized_stream_a_413(client, auth, content):
+    headers = {**auth("learner"), "content-type": "application/json"}
+    not_utf8 = client.post("/api/v1/progress/events", content=b"\x15\xff\xfe", headers=headers)
+    assert not_utf8.status_code == 422 and not_utf8.json()["error"]["code"] == "invalid_request"
+
+    def chunks():  # no Content-Length: the limit is found while streaming
+        for _ in range(100):
+            yield b" " * 4096
+
+    streamed = client.post("/api/v1/progress/events", content=chunks(), headers=headers)
+    assert streamed.status_code == 413 and streamed.json()["error"]["code"] == "payload_too_large"
