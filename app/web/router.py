@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from app.auth.tokens import mint_dev_token
 from app.config import API_PREFIX, Settings
 from app.errors import NotFound, Unprocessable
+from app.http import matches
 from app.localities.official import is_commune
 
 STATIC = Path(__file__).parent / "static"
@@ -74,7 +75,7 @@ def load(name: str) -> StaticFile:
 
 def _respond(request: Request, item: StaticFile, **headers: str) -> Response:
     headers = {"ETag": item.etag, "Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff", **headers}
-    if request.headers.get("if-none-match") == item.etag:
+    if matches(request, item.etag):
         return Response(status_code=304, headers=headers)
     return Response(item.body, media_type=item.media_type, headers=headers)
 
