@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 HARD_MAX_EVENTS = 10_000  # parsing bound; the configured MAX_EVENTS_PER_BATCH is lower
 
@@ -17,7 +17,14 @@ class EventIn(BaseModel):
     type: str = Field(min_length=1, max_length=64)
     course: str = Field(min_length=1, max_length=64)
     lesson: str | None = Field(default=None, min_length=1, max_length=64)
-    at: datetime
+    at: datetime = Field(description="ISO 8601 time the lesson was completed on the device")
+
+    @field_validator("at", mode="before")
+    @classmethod
+    def _iso_text(cls, value: object) -> object:
+        if not isinstance(value, str):  # a bare number would be read as a Unix time: the schema says text
+            raise ValueError("give the time as ISO 8601 text, e.g. 2026-11-20T08:15:00+07:00")
+        return value
 
 
 class EventBatchIn(BaseModel):

@@ -26,6 +26,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["statistics"], responses=error_respo
 CACHE_CONTROL = "private, max-age=300"  # figures change only at releases
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "application/octet-stream"}
 NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
+TABLE = {200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
 
 Format = Annotated[Literal["json", "csv"], Query(description="csv: UTF-8 with BOM, for Excel")]
 
@@ -84,7 +85,7 @@ def _json(request: Request, out) -> Response:
     )
 
 
-@router.get("/stats/completion", response_model=CompletionOut, responses=NOT_MODIFIED)
+@router.get("/stats/completion", response_model=CompletionOut, responses={**TABLE, **NOT_MODIFIED})
 def get_completion(
     request: Request,
     session: SessionDep,
@@ -103,7 +104,7 @@ def get_completion(
     return _csv(request, header, ([getattr(r, h) for h in header] for r in rows), out.release, name)
 
 
-@router.get("/stats/timeseries", response_model=TimeseriesOut, responses=NOT_MODIFIED)
+@router.get("/stats/timeseries", response_model=TimeseriesOut, responses={**TABLE, **NOT_MODIFIED})
 def get_timeseries(
     request: Request,
     session: SessionDep,

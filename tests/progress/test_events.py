@@ -133,3 +133,12 @@ def test_the_commune_is_the_one_in_the_latest_token(client, content, auth, sessi
     session.expire_all()
     learner = session.exec(select(Learner)).one()
     assert learner.commune == "25747"
+
+
+def test_event_times_must_be_iso_text_not_numbers(client, auth, content):
+    event = {"id": str(uuid.uuid4()), "type": "lesson_completed", "course": "an-toan", "lesson": "mat-khau-manh"}
+    for at in (1700000000, 1.7e9, True, None):
+        response = client.post(
+            "/api/v1/progress/events", json={"events": [{**event, "at": at}]}, headers=auth("learner")
+        )
+        assert response.status_code == 422, at
