@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     jwt_public_keys_file: Path | None = None  # PEM file with one or more public keys (RS256/ES256)
     jwt_jwks_file: Path | None = None  # JWKS JSON file of the identity provider
     jwt_dev_secret: str | None = None  # HS256, development only
+    # Development tokens (HS256) are accepted only when this is on; never merely because APP_ENV is unset.
+    dev_tokens: bool = False
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
     jwt_max_bytes: int = 8192
 
@@ -80,12 +82,18 @@ class Settings(BaseSettings):
         problems = []
         if self.jwt_dev_secret:
             problems.append("JWT_DEV_SECRET (HS256) is development-only")
+        if self.dev_tokens:
+            problems.append("DEV_TOKENS is development-only")
+        if not self.public_base_url.startswith("https://"):
+            problems.append("PUBLIC_BASE_URL must be https:// (certificate links and QR codes point there)")
         if not (self.jwt_public_keys_file or self.jwt_jwks_file):
             problems.append("JWT_PUBLIC_KEYS_FILE or JWT_JWKS_FILE is required")
         if self.jwt_issuer == DEV_ISSUER:
             problems.append("JWT_ISSUER must name the national identity provider")
-        if not self.pepper or len(self.pepper) < 32:
-            problems.append("PEPPER (32+ characters) is required")
+        if not strong_secret(self.pepper):
+            problems.append(
+                "PEPPER must be 32+ characters with at least 16 distinct ones (e.g. `openssl rand -base64 48`)"
+            )
         if not self.certificate_key_file:
             problems.append("CERTIFICATE_KEY_FILE is required")
         if problems:
@@ -103,8 +111,8 @@ class Settings(BaseSettings):
         return load_or_create_dev_secrets(self.dev_secrets_file)
 
     def hs256_secret(self) -> str | None:
-        """The HS256 secret for development tokens, or None when HS256 is not allowed."""
-        if self.is_production:
+        """The HS256 secret for development tokens, or None when HS256 is not allowed (DEV_TOKENS off)."""
+        if self.is_production or not self.dev_tokens:
             return None
         return self.jwt_dev_secret or self.dev_secrets()["jwt_hs256_secret"]
 
@@ -115,6 +123,11 @@ class Settings(BaseSettings):
         if self.certificate_key_file:
             return self.certificate_key_file.read_bytes()
         return self.dev_secrets()["certificate_key_pem"].encode()
+
+
+def strong_secret(value: str | None) -> bool:
+    """Long and varied: 32+ characters of which 16+ distinct (refuses 'aaaa...' and short words)."""
+    return value is not None and len(value) >= 32 and len(set(value)) >= 16
 
 
 def _new_dev_secrets() -> dict[str, str]:

@@ -91,6 +91,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
         max_body_bytes=64 * 1024,
         max_events_per_batch=50,
         suppression_k=3,
+        dev_tokens=True,
         stats_noise_max=1,
         stats_satisfaction_min_ratings=3,
         stats_release_auto=False,  # tests publish releases when they mean to

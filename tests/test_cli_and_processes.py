@@ -33,6 +33,7 @@ def cli_env(fresh_database_url, tmp_path) -> dict:
         "DATABASE_URL": fresh_database_url,
         "PYTHONPATH": str(ROOT),
         "APP_ENV": "development",
+        "DEV_TOKENS": "true",
         "CONTENT_DIR": str(CONTENT),
     }
 

@@ -111,6 +111,7 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except JOSEError:
             raise Unauthorized("token is not a well-formed JWT", code="invalid_token") from None
+        check_claim_shapes(token)
         claims = None
         leeway = self.settings.jwt_leeway_seconds
         for key in self._candidates(header):
@@ -162,13 +163,35 @@ class TokenVerifier:
         )
 
 
+REQUIRED_CLAIMS = ("exp", "iss", "aud", "sub")
+TIME_CLAIMS = ("exp", "nbf", "iat")
+MAX_TIME = 10_000_000_000  # seconds since 1970: year 2286; anything later is not a real time
+
+
+def check_claim_shapes(token: str) -> None:
+    """Before any cryptography: each required claim present, named when missing; times whole seconds in range."""
+    try:
+        claims = jwt.get_unverified_claims(token)
+    except JOSEError:
+        raise Unauthorized("token payload is not readable JSON", code="invalid_token") from None
+    if not isinstance(claims, dict):
+        raise Unauthorized("token payload is not a JSON object", code="invalid_token")
+    for name in REQUIRED_CLAIMS:
+        if name not in claims:
+            raise Unauthorized(f"token has no '{name}' claim", code="invalid_token")
+    for name in TIME_CLAIMS:
+        value = claims.get(name)
+        if value is not None and (type(value) is not int or not 0 <= value < MAX_TIME):
+            raise Unauthorized(f"token claim '{name}' must be whole seconds since 1970", code="invalid_token")
+
+
 def mint_dev_token(
     settings: Settings, *, scopes: list[str], subject: str, locality: str | None, expires_in: int = 3600
 ) -> str:
-    """A development HS256 token (refused in production)."""
-    secret = settings.hs256_secret()
-    if secret is None:
+    """A development HS256 token (refused in production; accepted by a server only with DEV_TOKENS on)."""
+    if settings.is_production:
         raise RuntimeError("development tokens are refused in production mode")
+    secret = settings.jwt_dev_secret or settings.dev_secrets()["jwt_hs256_secret"]
     now = int(time.time())
     claims = {
         "iss": settings.jwt_issuer,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import mimetypes
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -171,10 +170,7 @@ def dev_token(body: DevTokenIn, request: Request) -> DevTokenOut:
 
 def dev_tokens_enabled(settings: Settings) -> bool:
     """DEV_TOKENS on, and never in production."""
-    enabled = getattr(settings, "dev_tokens", None)
-    if enabled is None:  # a Settings without the field yet: read the same variable it reads
-        enabled = os.environ.get("DEV_TOKENS", "").strip().lower() in ("1", "true", "yes", "on")
-    return bool(enabled) and not settings.is_production
+    return settings.dev_tokens and not settings.is_production
 
 
 def include_web(app: FastAPI, settings: Settings) -> None:

@@ -195,7 +195,8 @@ def test_production_refuses_development_secrets(tmp_path):
         )
     ok = Settings(
         app_env="production",
-        pepper="p" * 40,
+        pepper="Zq8!pL2@xR7#vN4$kT9%mB1^cW6&hY3*",
+        public_base_url="https://binhdanhocvuso.example.vn",
         jwt_issuer=ISS,
         jwt_public_keys_file=tmp_path / "k.pem",
         certificate_key_file=tmp_path / "c.pem",
@@ -205,3 +206,75 @@ def test_production_refuses_development_secrets(tmp_path):
     with pytest.raises(UnsafeConfiguration):
         ok.dev_secrets()
     assert not (tmp_path / "dev.json").exists()
+
+
+def test_dev_tokens_need_dev_tokens_on_whatever_app_env_says(settings, make_token):
+    from app.auth.tokens import TokenVerifier
+    from app.errors import Unauthorized
+
+    token = make_token("stats", "admin")
+    for app_env in ("development", "test"):
+        off = TokenVerifier(settings.model_copy(update={"dev_tokens": False, "app_env": app_env}))
+        with pytest.raises(Unauthorized):
+            off.verify(token)
+    assert "stats" in TokenVerifier(settings).verify(token).scopes
+
+
+def test_production_refuses_weak_pepper_http_base_url_and_dev_tokens(tmp_path):
+    from app.config import Settings, UnsafeConfiguration
+
+    base = {
+        "app_env": "production",
+        "jwt_issuer": "https://id.gov.vn",
+        "jwt_jwks_file": tmp_path / "j.json",
+        "certificate_key_file": tmp_path / "k.pem",
+    }
+    for bad, needle in (
+        ({"pepper": "a" * 40, "public_base_url": "https://x.vn"}, "PEPPER"),
+        ({"pepper": "Zq8!pL2@xR7#vN4$kT9%mB1^cW6&hY3*", "public_base_url": "http://x.vn"}, "https"),
+        (
+            {"pepper": "Zq8!pL2@xR7#vN4$kT9%mB1^cW6&hY3*", "public_base_url": "https://x.vn", "dev_tokens": True},
+            "DEV_TOKENS",
+        ),
+    ):
+        with pytest.raises(UnsafeConfiguration, match=needle):
+            Settings(**base, **bad)
+    Settings(**base, pepper="Zq8!pL2@xR7#vN4$kT9%mB1^cW6&hY3*", public_base_url="https://x.vn")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"exp": "9999999999"}, "'exp' must be whole seconds"),
+        ({"exp": 1e300}, "'exp' must be whole seconds"),
+        ({"exp": True}, "'exp' must be whole seconds"),
+        ({"nbf": -5}, "'nbf' must be whole seconds"),
+        ({"exp": None}, "no 'exp' claim"),
+        ({"iss": None}, "no 'iss' claim"),
+        ({"aud": None}, "no 'aud' claim"),
+        ({"sub": None}, "no 'sub' claim"),
+    ],
+)
+def test_claims_are_strict_and_missing_ones_are_named(client, settings, change, message):
+    import time as clock
+
+    from jose import jwt as jose_jwt
+
+    now = int(clock.time())
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": "s",
+        "scope": "learner",
+        "locality": "00070",
+        "iat": now,
+        "exp": now + 600,
+    }
+    for name, value in change.items():
+        if value is None:
+            claims.pop(name)
+        else:
+            claims[name] = value
+    token = jose_jwt.encode(claims, settings.dev_secrets()["jwt_hs256_secret"], algorithm="HS256")
+    response = client.get("/api/v1/me/progress", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401 and message in response.json()["error"]["message"]
