@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     max_events_per_batch: int = 500
     catalogue_refresh_seconds: float = 2.0
+    max_events_per_learner: int = Field(default=5000, ge=10)  # stored progress events per learner, then 429
+
+    # Rate limits (the `limits` notation; several windows separated by ';'), shared through Redis if set.
+    redis_url: str | None = None
+    rate_limit_client: str = "1200/minute"  # per client address: a commune hall shares one address
+    rate_limit_learner_writes: str = "60/minute;1000/day"  # progress batches, attempts, ratings, erasure
+    rate_limit_stats_reads: str = "120/minute"  # per statistics token subject
+    quiz_attempt_limits: str = "3/10 minutes;6/hour;10/day"  # per learner and quiz: a cooldown that grows
+    trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For, only behind a proxy that sets it
 
     # Statistics.
     suppression_k: int = Field(default=10, ge=2)

@@ -23,6 +23,8 @@ from app.db import make_engine
 from app.errors import install_error_handlers
 from app.learners.router import router as learners_router
 from app.learners.scrub import Scrubber
+from app.limits.limiter import Limiter
+from app.limits.middleware import ClientRateLimitMiddleware
 from app.localities.router import router as localities_router
 from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.engine = engine or make_engine(settings.database_url)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)
+    app.state.limiter = Limiter(settings)
     app.state.verifier = TokenVerifier(settings)
     app.state.issuer = CertificateIssuer(CertificateSigner(settings), settings.public_base_url)
 
@@ -88,5 +91,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag"]
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        ClientRateLimitMiddleware, limiter=app.state.limiter, trusted_proxy_header=settings.trusted_proxy_header
+    )
     app.add_middleware(MetricsMiddleware)
     return app

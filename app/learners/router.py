@@ -8,20 +8,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.auth.dependencies import Learner
 from app.catalogue.dependencies import CatalogueDep
 from app.certificates.issuer import IssuerDep
 from app.config import API_PREFIX
 from app.db import SessionDep
 from app.dependencies import SettingsDep
-from app.errors import PayloadTooLarge, error_responses
+from app.errors import AppError, PayloadTooLarge, error_responses
 from app.learners import service
 from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
+from app.limits.dependencies import LearnerWrite
 from app.progress import service as progress_service
 from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
 from app.quizzes.schemas import AttemptIn, AttemptOut
 from app.stats.schemas import RatingIn, RatingOut
+
+
+class EventQuota(AppError):
+    """A learner's stored events are capped (MAX_EVENTS_PER_LEARNER); waiting does not free the quota."""
+
+    status, code = 429, "event_quota"
+
 
 router = APIRouter(
     prefix=API_PREFIX, tags=["learner"], responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503)
@@ -31,7 +38,7 @@ router = APIRouter(
 @router.post("/progress/events", response_model=EventBatchOut)
 def post_events(
     body: EventBatchIn,
-    identity: Learner,
+    identity: LearnerWrite,
     catalogue: CatalogueDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -42,6 +49,12 @@ def post_events(
         raise PayloadTooLarge(
             f"at most {settings.max_events_per_batch} events per batch; send the rest in another batch",
             code="batch_too_large",
+        )
+    stored = progress_service.stored_events(session, learner_key=identity.learner_key)
+    if stored + len(body.events) > settings.max_events_per_learner:
+        raise EventQuota(
+            f"this learner has stored {stored} events, the most is {settings.max_events_per_learner}",
+            code="event_quota",
         )
     with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
         plan = progress_service.record_events(
@@ -60,7 +73,7 @@ def submit_attempt(
     course: str,
     quiz: str,
     body: AttemptIn,
-    identity: Learner,
+    identity: LearnerWrite,
     catalogue: CatalogueDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -85,7 +98,12 @@ def submit_attempt(
 
 @router.put("/courses/{course}/rating", response_model=RatingOut)
 def put_rating(
-    course: str, body: RatingIn, identity: Learner, catalogue: CatalogueDep, session: SessionDep, settings: SettingsDep
+    course: str,
+    body: RatingIn,
+    identity: LearnerWrite,
+    catalogue: CatalogueDep,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> RatingOut:
     """The learner's satisfaction with a course they started, 1 to 5 stars; sending again changes it."""
     slug = catalogue.course(course).slug
@@ -96,7 +114,7 @@ def put_rating(
 
 
 @router.delete("/me", response_model=ErasureOut)
-def erase_me(identity: Learner, session: SessionDep, settings: SettingsDep, scrubber: ScrubberDep) -> ErasureOut:
+def erase_me(identity: LearnerWrite, session: SessionDep, settings: SettingsDep, scrubber: ScrubberDep) -> ErasureOut:
     """Erase everything stored about the caller; certificates are revoked; statistics keep anonymous counts.
     Within ERASURE_SCRUB_SECONDS the database files are scrubbed too (app/learners/scrub.py)."""
     revoked = service.erase(session, learner_key=identity.learner_key, shards=settings.rollup_shards)

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
 from app.catalogue.service import Catalogue, CourseView
@@ -236,10 +236,15 @@ def enrolments_of(session: Session, *, learner_key: str) -> list[tuple[str, date
 
 def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, datetime | None, bool]]:
     """(learner, course, completed_at, flagged) of every learner, by learner, streamed (for `stats rebuild`)."""
-    query = select(
-        Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at, Enrolment.flagged
-    ).order_by(Enrolment.learner_key, Enrolment.course_slug)
+    query = select(Enrolment.learner_key, Enrolment.course_slug, Enrolment.completed_at, Enrolment.flagged).order_by(
+        Enrolment.learner_key, Enrolment.course_slug
+    )
     yield from session.execute(query.execution_options(yield_per=batch))
+
+
+def stored_events(session: Session, *, learner_key: str) -> int:
+    """How many event ids the learner has stored (an index range count)."""
+    return session.exec(select(func.count()).where(ProgressEvent.learner_key == learner_key)).one()
 
 
 def forget(session: Session, *, learner_key: str) -> None:

@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app.auth.dependencies import Admin, StatsReader
+from app.auth.dependencies import Admin
 from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
 from app.db import SessionDep
 from app.dependencies import SettingsDep
 from app.errors import Unprocessable, UnsupportedMediaType, error_responses
 from app.http import conditional
+from app.limits.dependencies import StatsRead
 from app.localities import official
 from app.stats import csvout, service
 from app.stats.models import ALL_COURSES
@@ -89,7 +90,7 @@ def _json(request: Request, out) -> Response:
 def get_completion(
     request: Request,
     session: SessionDep,
-    _reader: StatsReader,
+    _reader: StatsRead,
     course: Annotated[CourseKey, Depends(course_key)],
     province: Annotated[str | None, Depends(commune_table)],
     format: Format = "json",
@@ -108,7 +109,7 @@ def get_completion(
 def get_timeseries(
     request: Request,
     session: SessionDep,
-    _reader: StatsReader,
+    _reader: StatsRead,
     course: Annotated[CourseKey, Depends(course_key)],
     province: Annotated[str | None, Depends(province_code)],
     start: Annotated[date | None, Query(alias="from", description="first day (default: the programme's start)")] = None,

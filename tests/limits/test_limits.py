@@ -1,0 +1,103 @@
+"""One limiter for every limit: in memory by default, shared through Redis when REDIS_URL is set."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from app.limits.limiter import Limiter
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def test_a_learner_hammering_writes_is_refused_with_retry_after(client, auth, content):
+    headers = auth("learner", sub="hammer")
+    statuses = []
+    for _ in range(300):
+        response = client.put("/api/v1/courses/an-toan/rating", json={"stars": 9}, headers=headers)  # 422, but counted
+        statuses.append(response.status_code)
+    assert statuses.count(429) == 300 - 60  # RATE_LIMIT_LEARNER_WRITES: 60 a minute
+    refused = client.put("/api/v1/courses/an-toan/rating", json={"stars": 4}, headers=headers)
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["ratelimit-limit"] == "60" and refused.headers["ratelimit-remaining"] == "0"
+    other = client.put("/api/v1/courses/an-toan/rating", json={"stars": 9}, headers=auth("learner", sub="calm"))
+    assert other.status_code == 422  # another learner is not affected
+
+
+def test_one_client_address_is_limited_before_any_routing(settings, engine):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+
+    app = create_app(settings.model_copy(update={"rate_limit_client": "5/minute"}), engine=engine)
+    with TestClient(app) as client:
+        statuses = [client.get("/api/v1/localities").status_code for _ in range(8)]
+        assert statuses == [200] * 5 + [429] * 3
+        assert client.get("/healthz").status_code == 200  # probes are never limited
+
+
+def test_several_windows_make_a_growing_cooldown(settings):
+    limiter = Limiter(settings.model_copy(update={"quiz_attempt_limits": "3/10 minutes;5/hour"}))
+    key = str(uuid.uuid4())
+    decisions = [limiter.hit("attempt", key) for _ in range(4)]
+    assert [d.allowed for d in decisions] == [True, True, True, False]
+    assert 60 < decisions[-1].reset_after <= 600 and decisions[-1].headers()["Retry-After"]
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return True
+    except Exception:
+        return False
+
+
+def test_workers_share_counts_through_redis(settings):
+    if not _redis_available():
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required in CI at {REDIS_URL}")
+        pytest.skip("no Redis here")
+    shared = settings.model_copy(update={"redis_url": REDIS_URL, "quiz_attempt_limits": "4/minute"})
+    one, two = Limiter(shared), Limiter(shared)  # as two workers would
+    key = str(uuid.uuid4())
+    allowed = [limiter.hit("attempt", key).allowed for limiter in (one, two, one, two, one)]
+    assert allowed == [True, True, True, True, False]
+
+
+def test_stored_events_per_learner_are_capped(settings, engine, connection, make_token):
+    from collections.abc import Iterator
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import Session
+
+    from app.catalogue.importer import import_content
+    from app.db import get_session
+    from app.main import create_app
+    from tests.conftest import CONTENT
+
+    app = create_app(settings.model_copy(update={"max_events_per_learner": 12}), engine=engine)
+
+    def test_session() -> Iterator[Session]:
+        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+            yield s
+
+    app.dependency_overrides[get_session] = test_session
+    with TestClient(app) as client:
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            import_content(session, CONTENT)
+            app.state.catalogue.refresh(session)
+        headers = {"Authorization": f"Bearer {make_token('learner', sub='quota')}"}
+
+        def batch(n: int) -> dict:
+            event = {"type": "lesson_completed", "course": "tu-chon", "lesson": "bai-mot", "at": "2026-11-23T08:00:00Z"}
+            return {"events": [{**event, "id": str(uuid.uuid4())} for _ in range(n)]}
+
+        assert client.post("/api/v1/progress/events", json=batch(10), headers=headers).status_code == 200
+        refused = client.post("/api/v1/progress/events", json=batch(5), headers=headers)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "event_quota"
+        assert client.post("/api/v1/progress/events", json=batch(2), headers=headers).status_code == 200
