@@ -92,6 +92,48 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def read_engine(request: Request) -> Engine:
+    """The replica engine when DATABASE_REPLICA_URL is set, else the primary (read-only either way)."""
+    engine = getattr(request.app.state, "replica_engine", None) or request.app.state.engine
+    return engine.execution_options(read_only=True)
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session on the replica: for reads that may lag a few seconds (statistics, catalogue)."""
+    with Session(read_engine(request), expire_on_commit=False) as session:
+        yield session
+
+
+# Never for anything a learner must read back right after writing: that stays on SessionDep.
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
+
+def make_replica_engine(url: str | None) -> Engine | None:
+    """The streaming replica's engine, or None when no replica is configured."""
+    return make_engine(url) if url else None
+
+
+def replica_lag_seconds(engine: Engine) -> float | None:
+    """Seconds since the last replayed transaction on a PostgreSQL standby; 0 when fully caught up.
+
+    None when the engine is not a standby (or not PostgreSQL). A standby with no WAL to replay
+    reports 0, not the age of the last transaction, so an idle primary does not look like lag.
+    """
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        row = connection.exec_driver_sql(
+            "SELECT pg_is_in_recovery(),"
+            " CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+            " ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END"
+        ).one()
+        connection.rollback()
+    in_recovery, lag = row
+    if not in_recovery:
+        return None
+    return max(0.0, float(lag or 0.0))
+
+
 def alembic_config(connection=None):
     from alembic.config import Config
 
