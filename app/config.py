@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     content_review_max_age_days: int = Field(default=365, ge=1)  # warning past this, error past twice this
     content_max_image_bytes: int = Field(default=200 * 1024, ge=1024)
 
+    # Read replica (PostgreSQL streaming standby): statistics reads and catalogue loads; writes stay on the primary.
+    database_replica_url: str | None = None
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.app_env != "production":

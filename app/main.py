@@ -19,7 +19,7 @@ from app.certificates.router import router as certificates_router
 from app.certificates.router import well_known
 from app.certificates.signing import CertificateSigner
 from app.config import Settings, get_settings
-from app.db import make_engine
+from app.db import make_engine, make_replica_engine
 from app.errors import install_error_handlers
 from app.learners.router import router as learners_router
 from app.learners.scrub import Scrubber
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url)
+    app.state.replica_engine = make_replica_engine(settings.database_replica_url)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)
     app.state.limiter = Limiter(settings)

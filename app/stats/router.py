@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.auth.dependencies import Admin
 from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
-from app.db import SessionDep
+from app.db import ReadSessionDep, SessionDep
 from app.dependencies import SettingsDep
 from app.errors import Unprocessable, UnsupportedMediaType, error_responses
 from app.http import conditional
@@ -89,7 +89,7 @@ def _json(request: Request, out) -> Response:
 @router.get("/stats/completion", response_model=CompletionOut, responses={**TABLE, **NOT_MODIFIED})
 def get_completion(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _reader: StatsRead,
     course: Annotated[CourseKey, Depends(course_key)],
     province: Annotated[str | None, Depends(commune_table)],
@@ -108,7 +108,7 @@ def get_completion(
 @router.get("/stats/timeseries", response_model=TimeseriesOut, responses={**TABLE, **NOT_MODIFIED})
 def get_timeseries(
     request: Request,
-    session: SessionDep,
+    session: ReadSessionDep,
     _reader: StatsRead,
     course: Annotated[CourseKey, Depends(course_key)],
     province: Annotated[str | None, Depends(province_code)],
