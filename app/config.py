@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = 256 * 1024
     max_events_per_batch: int = 500
     catalogue_refresh_seconds: float = 2.0
+    event_clock_tolerance_seconds: int = Field(default=300, ge=0)  # events after now + this, or before the
+    # course's first publication - this, are rejected (in_future / before_publication)
+    completion_min_share: float = Field(default=0.25, ge=0, le=1)  # faster than this share of `minutes`: flagged
     max_events_per_learner: int = Field(default=5000, ge=10)  # stored progress events per learner, then 429
 
     # Rate limits (the `limits` notation; several windows separated by ';'), shared through Redis if set.

@@ -29,6 +29,7 @@ from app.localities.router import router as localities_router
 from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
 from app.progress.router import router as progress_router
+from app.quizzes.dependencies import form_secret
 from app.stats.router import router as stats_router
 from app.stats.schedule import run_daily_releases
 from app.web.router import include_web
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)
     app.state.limiter = Limiter(settings)
+    app.state.form_secret = form_secret(settings)
     app.state.verifier = TokenVerifier(settings)
     app.state.issuer = CertificateIssuer(CertificateSigner(settings), settings.public_base_url)
 

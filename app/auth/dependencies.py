@@ -1,4 +1,4 @@
-"""Named dependencies: `Learner`, `Author`, `StatsReader`, `Admin` (the token's scope decides)."""
+"""Named dependencies: `Learner`, `MaybeLearner`, `StatsReader`, `Admin` (the token's scope decides)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,17 @@ def require_scope(scope: str):
     return dependency
 
 
+def optional_learner(request: Request) -> Identity | None:
+    """The learner if the request carries a token (it must then be a valid learner token), else None."""
+    if not request.headers.get("authorization"):
+        return None
+    identity = get_identity(request)
+    if "learner" not in identity.scopes:
+        raise Forbidden("this needs the 'learner' scope", code="insufficient_scope")
+    return identity
+
+
 Learner = Annotated[Identity, Depends(require_scope("learner"))]
-Author = Annotated[Identity, Depends(require_scope("author"))]
+MaybeLearner = Annotated[Identity | None, Depends(optional_learner)]
 StatsReader = Annotated[Identity, Depends(require_scope("stats"))]
 Admin = Annotated[Identity, Depends(require_scope("admin"))]

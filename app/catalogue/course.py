@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from app.catalogue.frontmatter import flag_field, pass_ratio_field, read_front_matter, text_field
+from app.catalogue.frontmatter import flag_field, pass_ratio_field, read_front_matter, review_field, text_field
 from app.catalogue.glossary import parse_glossary
 from app.catalogue.images import check_image
 from app.catalogue.lessonbody import IMAGE_PATH, parse_lesson
@@ -88,6 +88,7 @@ def _course_meta(slug: str, found: _Files) -> CourseSource:
         course.summary = text_field(front, "summary", out, required=True)
         course.sequential = flag_field(front, "sequential", out)
         course.pass_ratio = pass_ratio_field(front, out) or DEFAULT_PASS_RATIO
+        course.review = review_field(front, out) or course.review
     return course
 
 
@@ -141,7 +142,7 @@ def _parse_module(directory: str, entries: dict[str, str], course: CourseSource,
     if "quiz.md" in entries:
         text = found.text(entries["quiz.md"])
         if text is not None:
-            module.quiz = parse_quiz(slug, text, course.pass_ratio, found.out(entries["quiz.md"]))
+            module.quiz = parse_quiz(slug, text, course.pass_ratio, found.out(entries["quiz.md"]), course.review)
     return module
 
 

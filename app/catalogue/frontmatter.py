@@ -15,10 +15,10 @@ from app.catalogue.problems import FileProblems
 
 Kind = Literal["course", "module", "lesson", "quiz", "glossary"]
 KEYS: dict[Kind, set[str]] = {
-    "course": {"title", "summary", "sequential", "pass_ratio"},
+    "course": {"title", "summary", "sequential", "pass_ratio", "review"},
     "module": {"title", "summary"},
     "lesson": {"title", "minutes", "sources", "reviewed"},
-    "quiz": {"title", "pass_ratio"},
+    "quiz": {"title", "pass_ratio", "ask", "review"},
     "glossary": {"title"},
 }
 MAX_TITLE = 300
@@ -97,6 +97,25 @@ def pass_ratio_field(front: FrontMatter, out: FileProblems) -> float | None:
         out.error(front.line("pass_ratio"), "'pass_ratio' must be a number greater than 0 and at most 1")
         return None
     return float(value)
+
+
+REVIEW_POLICIES = ("hints", "full", "score")  # what an attempt's reply reveals before the quiz is passed
+
+
+def review_field(front: FrontMatter, out: FileProblems) -> str | None:
+    value = front.meta.get("review")
+    if value is not None and value not in REVIEW_POLICIES:
+        out.error(front.line("review"), f"'review' must be one of: {', '.join(REVIEW_POLICIES)}")
+        return None
+    return value
+
+
+def ask_field(front: FrontMatter, out: FileProblems) -> int | None:
+    value = front.meta.get("ask")
+    if value is not None and (type(value) is not int or value < 1):
+        out.error(front.line("ask"), "'ask' must be a whole number of questions, at least 1")
+        return None
+    return value
 
 
 def flag_field(front: FrontMatter, key: str, out: FileProblems) -> bool:

@@ -124,6 +124,8 @@ def _quiz_row(version_id: int, quiz: QuizSource) -> Quiz:
         slug=quiz.slug,
         title=quiz.title,
         pass_ratio=quiz.pass_ratio,
+        ask=quiz.ask,
+        review=quiz.review,
         content_hash=quiz.content_hash(),
         questions=[asdict(q) for q in quiz.questions],
     )

@@ -70,6 +70,8 @@ class Quiz(SQLModel, table=True):
     slug: str = Field(max_length=64)  # = module slug
     title: str = Field(max_length=300)
     pass_ratio: float
+    ask: int | None = None  # questions drawn per attempt (None: all)
+    review: str = Field(default="hints", max_length=16, sa_column_kwargs={"server_default": "hints"})
     content_hash: str = Field(max_length=64)
     # Questions with their answer keys and explanations: never sent to clients as is.
     questions: list = Field(sa_column=Column(JSON, nullable=False))

@@ -46,6 +46,8 @@ class QuizSource:
     title: str
     pass_ratio: float
     questions: list[Question]
+    ask: int | None = None  # questions drawn per attempt (None: all of them)
+    review: str = "hints"  # what a reply reveals before the quiz is passed
 
     def content_hash(self) -> str:
         return digest(asdict(self))
@@ -121,6 +123,7 @@ class CourseSource:
     summary: str
     sequential: bool
     pass_ratio: float
+    review: str = "hints"
     modules: list[ModuleSource] = field(default_factory=list)
     glossary: list[GlossaryTerm] = field(default_factory=list)
     images: dict[str, ImageAsset] = field(default_factory=dict)  # course-relative path -> asset

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from app.catalogue.frontmatter import pass_ratio_field, read_front_matter, text_field
+from app.catalogue.frontmatter import ask_field, pass_ratio_field, read_front_matter, review_field, text_field
 from app.catalogue.parsed import Option, Question, QuizSource, nfc
 from app.catalogue.problems import FileProblems
 
@@ -53,7 +53,9 @@ class _Reader:
         return self.body.questions[-1] if self.body.questions else None
 
 
-def parse_quiz(slug: str, text: str, default_ratio: float, out: FileProblems) -> QuizSource | None:
+def parse_quiz(
+    slug: str, text: str, default_ratio: float, out: FileProblems, default_review: str = "hints"
+) -> QuizSource | None:
     """A quiz from its file text; problems (including balance) go to out."""
     front = read_front_matter("quiz", text, out)
     if front is None:
@@ -64,7 +66,18 @@ def parse_quiz(slug: str, text: str, default_ratio: float, out: FileProblems) ->
     if not body.questions:
         out.error(front.body_offset + 1, "the quiz has no questions (each question is a '## ' heading)")
     check_balance(body, out)
-    return QuizSource(slug=slug, title=title, pass_ratio=ratio or default_ratio, questions=body.questions)
+    ask = ask_field(front, out)
+    if ask is not None and body.questions and ask > len(body.questions):
+        out.error(front.line("ask"), f"'ask' is {ask} but the quiz has only {len(body.questions)} questions")
+        ask = None
+    return QuizSource(
+        slug=slug,
+        title=title,
+        pass_ratio=ratio or default_ratio,
+        questions=body.questions,
+        ask=ask,
+        review=review_field(front, out) or default_review,
+    )
 
 
 def parse_quiz_body(body: str, offset: int, out: FileProblems) -> QuizBody:

@@ -1,6 +1,6 @@
-"""Public catalogue reads: courses, lessons (with ETag), glossaries, pictures and quizzes (never the answers).
+"""Public catalogue reads: courses, lessons (with ETag), glossaries and pictures (quiz forms: app.learners).
 
-Everything but the quiz is a response prebuilt once per content version (app/catalogue/published.py);
+Every response is prebuilt once per content version (app/catalogue/published.py);
 the handlers are `async def` and touch neither the database nor the thread pool.
 """
 
@@ -10,8 +10,8 @@ import re
 
 from fastapi import APIRouter, Request, Response
 
-from app.catalogue.dependencies import CatalogueDep, SnapshotDep
-from app.catalogue.schemas import CourseDetail, CourseList, GlossaryOut, LessonOut, OptionOut, QuestionOut, QuizOut
+from app.catalogue.dependencies import SnapshotDep
+from app.catalogue.schemas import CourseDetail, CourseList, GlossaryOut, LessonOut
 from app.config import API_PREFIX
 from app.errors import NotFound, error_responses
 
@@ -59,22 +59,3 @@ async def get_asset(name: str, request: Request, snapshot: SnapshotDep) -> Respo
     if prebuilt is None:
         raise NotFound(f"no asset '{name[:80]}'", code="asset_not_found")
     return prebuilt.respond(request)
-
-
-@router.get("/courses/{course}/quizzes/{quiz}", response_model=QuizOut)
-async def get_quiz(course: str, quiz: str, catalogue: CatalogueDep) -> QuizOut:
-    view = catalogue.course(course).quiz(quiz)
-    questions = [
-        QuestionOut(
-            id=q.id, text=q.text, multiple=q.multiple, options=[OptionOut(id=o.id, text=o.text) for o in q.options]
-        )
-        for q in view.questions
-    ]
-    return QuizOut(
-        id=view.slug,
-        course=course,
-        title=view.title,
-        pass_ratio=view.pass_ratio,
-        content_hash=view.content_hash,
-        questions=questions,
-    )

@@ -63,27 +63,6 @@ class LessonOut(BaseModel):
     assets: list[str]  # URLs of the pictures in html (immutable, content-hashed)
 
 
-class OptionOut(BaseModel):
-    id: str
-    text: str
-
-
-class QuestionOut(BaseModel):
-    id: str
-    text: str
-    multiple: bool
-    options: list[OptionOut]
-
-
-class QuizOut(BaseModel):
-    id: str
-    course: str
-    title: str
-    pass_ratio: float
-    content_hash: str
-    questions: list[QuestionOut]
-
-
 class TermOut(BaseModel):
     id: str
     term: str

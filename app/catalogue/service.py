@@ -6,7 +6,7 @@ Lessons are read on every page turn by millions of phones, so they are served fr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import func
@@ -43,6 +43,12 @@ class QuizView:
     pass_ratio: float
     content_hash: str
     questions: tuple[QuestionView, ...]
+    ask: int | None = None  # questions drawn per attempt (None: all)
+    review: str = "hints"  # what a reply reveals before the quiz is passed
+
+    @property
+    def asked(self) -> int:
+        return self.ask or len(self.questions)
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,7 @@ class CourseView:
     quizzes: dict[str, QuizView] = field(repr=False)
     glossary: tuple[TermView, ...] = ()
     glossary_etag: str = '""'
+    first_published_at: datetime | None = None  # of the course's first version: nobody studied it before
 
     @property
     def lesson_order(self) -> tuple[str, ...]:
@@ -153,7 +160,7 @@ def _quiz_view(quiz: Quiz) -> QuizView:
         )
         for q in quiz.questions
     )
-    return QuizView(quiz.slug, quiz.title, quiz.pass_ratio, quiz.content_hash, questions)
+    return QuizView(quiz.slug, quiz.title, quiz.pass_ratio, quiz.content_hash, questions, quiz.ask, quiz.review)
 
 
 @dataclass(frozen=True)
@@ -183,7 +190,12 @@ def load_catalogue(session: Session) -> Catalogue:
             )
         ),
     )
-    courses = {course.slug: _course_view(course, version, found) for course, version in sorted(rows, key=_by_slug)}
+    first = select(CourseVersion.course_slug, func.min(CourseVersion.imported_at)).group_by(CourseVersion.course_slug)
+    firsts = {slug: at for slug, at in session.exec(first).all()}
+    courses = {
+        course.slug: replace(_course_view(course, version, found), first_published_at=firsts.get(course.slug))
+        for course, version in sorted(rows, key=_by_slug)
+    }
     return Catalogue(revision=revision, courses=courses, assets=_asset_views(session, found.lessons))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from app.auth.dependencies import MaybeLearner
 from app.catalogue.dependencies import CatalogueDep
 from app.certificates.issuer import IssuerDep
 from app.config import API_PREFIX
@@ -18,9 +19,11 @@ from app.learners import service
 from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
 from app.limits.dependencies import LearnerWrite
+from app.limits.limiter import LimiterDep
 from app.progress import service as progress_service
 from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
-from app.quizzes.schemas import AttemptIn, AttemptOut
+from app.quizzes.dependencies import FormSecretDep
+from app.quizzes.schemas import AttemptIn, AttemptOut, QuizFormOut
 from app.stats.schemas import RatingIn, RatingOut
 
 
@@ -58,13 +61,34 @@ def post_events(
         )
     with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
         plan = progress_service.record_events(
-            session, learner_key=learner.key, catalogue=catalogue, events=body.events, issuer=issuer
+            session,
+            learner_key=learner.key,
+            catalogue=catalogue,
+            events=body.events,
+            issuer=issuer,
+            rules=progress_service.Rules.from_settings(settings),
         )
     session.commit()
     return EventBatchOut(
         accepted=len(plan.accepted),
         duplicates=plan.duplicates,
         rejected=[Rejected(id=i, reason=r) for i, r in plan.rejected],
+    )
+
+
+@router.get("/courses/{course}/quizzes/{quiz}", response_model=QuizFormOut)
+def get_quiz(
+    course: str, quiz: str, identity: MaybeLearner, catalogue: CatalogueDep, session: SessionDep, secret: FormSecretDep
+) -> QuizFormOut:
+    """With a learner token: the learner's attempt form (drawn questions, shuffled options, `form` to send back).
+    Without: a preview that cannot be submitted. Never the answers."""
+    return service.quiz_form(
+        session,
+        catalogue=catalogue,
+        course_slug=course,
+        quiz_slug=quiz,
+        learner_key=identity.learner_key if identity else None,
+        secret=secret,
     )
 
 
@@ -78,8 +102,10 @@ def submit_attempt(
     session: SessionDep,
     settings: SettingsDep,
     issuer: IssuerDep,
+    secret: FormSecretDep,
+    limiter: LimiterDep,
 ) -> AttemptOut:
-    """Graded on the server; the same attempt id sent again returns the first reply."""
+    """Graded on the server against the form; the same attempt id sent again returns the first reply."""
     catalogue.course(course).quiz(quiz)  # 404 before anything is stored
     with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
         reply = service.submit_attempt(
@@ -88,9 +114,11 @@ def submit_attempt(
             catalogue=catalogue,
             course_slug=course,
             quiz_slug=quiz,
-            attempt_id=body.id,
-            answers=body.answers,
+            attempt=body,
             issuer=issuer,
+            secret=secret,
+            limiter=limiter,
+            rules=progress_service.Rules.from_settings(settings),
         )
     session.commit()
     return reply

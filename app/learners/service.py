@@ -7,10 +7,12 @@ learner concerned, in the caller's transaction.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import delete
@@ -21,11 +23,13 @@ from app.catalogue.service import Catalogue
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
 from app.db import insert_for, utcnow
-from app.errors import Conflict, Forbidden
+from app.errors import Conflict, Forbidden, Unprocessable
 from app.learners.models import Learner
+from app.limits.limiter import Limiter
 from app.progress import service as progress_service
+from app.quizzes import forms
 from app.quizzes import service as quiz_service
-from app.quizzes.schemas import AttemptOut
+from app.quizzes.schemas import AttemptIn, AttemptOut, OptionOut, QuestionOut, QuizFormOut
 from app.stats import ratings, rollups
 from app.stats.cellkey import record_key
 
@@ -99,6 +103,42 @@ def erase(session: Session, *, learner_key: str, shards: int) -> int:
     return revoked
 
 
+def quiz_form(
+    session: Session, *, catalogue: Catalogue, course_slug: str, quiz_slug: str, learner_key: str | None, secret: bytes
+) -> QuizFormOut:
+    """A learner's attempt form (the same draw until an attempt is graded), or an anonymous preview."""
+    course = catalogue.course(course_slug)
+    quiz = course.quiz(quiz_slug)
+    number = (
+        quiz_service.count(session, learner_key=learner_key, course_slug=course.slug, quiz_slug=quiz.slug)
+        if (learner_key)
+        else 0
+    )
+    form, questions = forms.draw(
+        quiz, secret=secret, learner_key=learner_key or "preview", course=course.slug, number=number
+    )
+    if learner_key is None:  # a preview shows the whole pool, shuffled anew, and cannot be submitted
+        questions = forms.draw(
+            replace(quiz, ask=None), secret=secrets.token_bytes(16), learner_key="", course=course.slug, number=0
+        )[1]
+    return QuizFormOut(
+        id=quiz.slug,
+        course=course.slug,
+        title=quiz.title,
+        pass_ratio=quiz.pass_ratio,
+        content_hash=quiz.content_hash,
+        ask=quiz.asked,
+        review=quiz.review,
+        form=forms.sign(form, secret) if learner_key else None,
+        questions=[
+            QuestionOut(
+                id=q.id, text=q.text, multiple=q.multiple, options=[OptionOut(id=o.id, text=o.text) for o in q.options]
+            )
+            for q in questions
+        ],
+    )
+
+
 def submit_attempt(
     session: Session,
     *,
@@ -106,31 +146,52 @@ def submit_attempt(
     catalogue: Catalogue,
     course_slug: str,
     quiz_slug: str,
-    attempt_id: uuid.UUID | None,
-    answers: dict[str, list[str]],
+    attempt: AttemptIn,
     issuer: CertificateIssuer,
+    secret: bytes,
+    limiter: Limiter,
+    rules: progress_service.Rules = progress_service.Rules(),
 ) -> AttemptOut:
-    """Grade and store an attempt, then let progress settle the course; a resent id returns the first reply."""
+    """Grade an attempt against the form it answers, within the attempt limit; then let progress settle the
+    course. A resent attempt id returns the first reply and costs nothing."""
     course = catalogue.course(course_slug)
     quiz = course.quiz(quiz_slug)
-    if attempt_id is not None:
+    if attempt.id is not None:
         previous = quiz_service.previous_reply(
-            session, learner_key=learner_key, attempt_id=attempt_id, course_slug=course.slug, quiz_slug=quiz.slug
+            session, learner_key=learner_key, attempt_id=attempt.id, course_slug=course.slug, quiz_slug=quiz.slug
         )
         if previous is not None:
             return previous
+    form = forms.verify(attempt.form, secret)
+    if form is None or (form.learner_key, form.course, form.quiz) != (learner_key, course.slug, quiz.slug):
+        raise Unprocessable("this form was not issued for you and this quiz; fetch a new one", code="form_invalid")
+    if form.quiz_hash != quiz.content_hash:
+        raise Unprocessable("the quiz has changed since this form was issued; fetch a new one", code="form_invalid")
+    number = quiz_service.count(session, learner_key=learner_key, course_slug=course.slug, quiz_slug=quiz.slug)
+    if form.number != number:
+        raise Conflict("this form has already been answered; fetch a new one", code="form_used")
+    limiter.require(
+        "attempt",
+        f"{learner_key}\n{course.slug}\n{quiz.slug}",
+        "no more attempts at this quiz for now",
+        code="attempt_limit",
+    )
+    passed_before = (course.slug, quiz.slug) in quiz_service.first_passes(
+        session, learner_key=learner_key, course_slugs=[course.slug]
+    )
     now = utcnow()
     reply = quiz_service.record(
         session,
         learner_key=learner_key,
         course_slug=course.slug,
-        quiz=quiz,
-        attempt_id=attempt_id or uuid.uuid4(),
-        answers=answers,
+        quiz=forms.served_quiz(quiz, form),
+        attempt_id=attempt.id or uuid.uuid4(),
+        answers=attempt.answers,
         now=now,
+        passed_before=passed_before,
     )
     progress_service.enrol(session, learner_key=learner_key, course_slug=course.slug, at=now)
-    code = progress_service.settle(session, learner_key=learner_key, course=course, issuer=issuer, now=now)
+    code = progress_service.settle(session, learner_key=learner_key, course=course, issuer=issuer, now=now, rules=rules)
     if code is not None:
         reply = quiz_service.note_certificate(session, learner_key=learner_key, reply=reply, code=code)
     return reply

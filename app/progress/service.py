@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
@@ -13,12 +13,14 @@ from sqlmodel import Session, select
 from app.catalogue.service import Catalogue, CourseView
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
+from app.config import Settings
 from app.db import utcnow
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 from app.progress.schemas import CourseProgressOut, EventIn, ProgressOut
 from app.quizzes import service as quiz_service
 
 LESSON_COMPLETED = "lesson_completed"
+ASSUMED_LESSON_MINUTES = 3  # for a lesson whose author gave no `minutes`
 
 
 @dataclass
@@ -37,34 +39,57 @@ class BatchPlan:
     rejected: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
-def clamp(moment: datetime, now: datetime) -> datetime:
-    """Client clocks can be wrong: naive means UTC, and nothing happens after now."""
-    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return min(moment, now)
+@dataclass(frozen=True)
+class Rules:
+    """How much the service believes a device's clock and a learner's speed (from the settings)."""
+
+    clock_tolerance: timedelta = timedelta(minutes=5)
+    min_share_of_minutes: float = 0.25  # a completion faster than this share of the lessons' minutes is flagged
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(timedelta(seconds=settings.event_clock_tolerance_seconds), settings.completion_min_share)
+
+
+def utc_time(moment: datetime) -> datetime | None:
+    """The moment in UTC (naive means UTC), or None when it cannot be one (year 1 at +07:00, year 9999 at -07:00)."""
+    try:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def plan_batch(
-    events: Iterable[EventIn], *, seen: set[uuid.UUID], catalogue: Catalogue, done: dict[str, set[str]], now: datetime
+    events: Iterable[EventIn],
+    *,
+    seen: set[uuid.UUID],
+    catalogue: Catalogue,
+    done: dict[str, set[str]],
+    now: datetime,
+    rules: Rules = Rules(),
 ) -> BatchPlan:
     """Pure: decide each event (accept, duplicate, reject), in order of `at`, against what is done."""
     plan = BatchPlan()
     done = {course: set(lessons) for course, lessons in done.items()}
     seen = set(seen)
-    for event in sorted(events, key=lambda e: clamp(e.at, now)):
+    timed = [(event, utc_time(event.at)) for event in events]
+    for event, at in sorted(timed, key=lambda pair: pair[1] or now):
         if event.id in seen:
             plan.duplicates += 1
             continue
-        reason = _rejection(event, catalogue, done)
+        reason = _rejection(event, at, catalogue, done, now=now, rules=rules)
         if reason:
             plan.rejected.append((event.id, reason))
             continue
         seen.add(event.id)
         done.setdefault(event.course, set()).add(event.lesson)
-        plan.accepted.append((event, clamp(event.at, now)))
+        plan.accepted.append((event, min(at, now)))
     return plan
 
 
-def _rejection(event: EventIn, catalogue: Catalogue, done: dict[str, set[str]]) -> str | None:
+def _rejection(
+    event: EventIn, at: datetime | None, catalogue: Catalogue, done: dict[str, set[str]], *, now: datetime, rules: Rules
+) -> str | None:
     if event.type != LESSON_COMPLETED:
         return "unsupported_type"
     course = catalogue.courses.get(event.course)
@@ -72,6 +97,10 @@ def _rejection(event: EventIn, catalogue: Catalogue, done: dict[str, set[str]]) 
         return "unknown_course"
     if event.lesson is None or event.lesson not in course.lessons:
         return "unknown_lesson"
+    if at is None or at > now + rules.clock_tolerance:
+        return "in_future" if at is not None or event.at.year > 1 else "before_publication"
+    if course.first_published_at is not None and at < course.first_published_at - rules.clock_tolerance:
+        return "before_publication"
     if course.sequential:
         completed = done.get(course.slug, set())
         for earlier in course.lesson_order:
@@ -129,10 +158,26 @@ def remaining(course: CourseView, state: CourseState) -> tuple[list[str], list[s
     return lessons, quizzes
 
 
+def implausibly_fast(course: CourseView, lessons: dict[str, datetime], rules: Rules) -> bool:
+    """Were the lessons done faster than a share of their `minutes`? Judged from the completion times: the
+    time from the first completion to the last must cover the minutes of every lesson after the first."""
+    times = sorted(lessons[slug] for slug in course.lesson_order if slug in lessons)
+    minutes = sum(course.lessons[slug].minutes or ASSUMED_LESSON_MINUTES for slug in course.lesson_order[1:])
+    needed = minutes * rules.min_share_of_minutes
+    return len(times) > 1 and (times[-1] - times[0]) < timedelta(minutes=needed)
+
+
 def settle(
-    session: Session, *, learner_key: str, course: CourseView, issuer: CertificateIssuer, now: datetime
+    session: Session,
+    *,
+    learner_key: str,
+    course: CourseView,
+    issuer: CertificateIssuer,
+    now: datetime,
+    rules: Rules = Rules(),
 ) -> str | None:
-    """Mark the course completed and issue its certificate once every lesson and quiz is done: its code."""
+    """Mark the course completed (flagged if implausibly fast) and issue its certificate once every lesson and
+    quiz is done: its code. Certificates say nothing about the flag."""
     state = course_state(session, learner_key=learner_key, course_slug=course.slug)
     lessons, quizzes = remaining(course, state)
     if lessons or quizzes or state.enrolment is None or state.enrolment.completed_at is not None:
@@ -140,6 +185,7 @@ def settle(
     steps = [state.lessons[s] for s in course.lesson_order] + [state.quizzes[q] for q in course.quizzes]
     completed_at = min(max(steps, default=now), now)
     state.enrolment.completed_at = max(completed_at, state.enrolment.started_at)
+    state.enrolment.flagged = implausibly_fast(course, state.lessons, rules)
     session.add(state.enrolment)
     session.flush()
     certificate = certificate_service.issue(
@@ -155,6 +201,7 @@ def record_events(
     catalogue: Catalogue,
     events: list[EventIn],
     issuer: CertificateIssuer,
+    rules: Rules = Rules(),
 ) -> BatchPlan:
     """Apply a batch: resent ids change nothing, completions keep their earliest time."""
     now = utcnow()
@@ -168,9 +215,8 @@ def record_events(
     )
     courses = sorted({e.course for e in events if e.course in catalogue.courses})
     states = course_states(session, learner_key=learner_key, course_slugs=courses)
-    plan = plan_batch(
-        events, seen=seen, catalogue=catalogue, done={slug: set(s.lessons) for slug, s in states.items()}, now=now
-    )
+    done = {slug: set(s.lessons) for slug, s in states.items()}
+    plan = plan_batch(events, seen=seen, catalogue=catalogue, done=done, now=now, rules=rules)
     touched: dict[str, datetime] = {}
     earliest: dict[tuple[str, str], datetime] = {}
     for event, at in plan.accepted:
@@ -191,7 +237,9 @@ def record_events(
     session.flush()
     for course_slug, first_at in sorted(touched.items()):
         enrol(session, learner_key=learner_key, course_slug=course_slug, at=first_at)
-        settle(session, learner_key=learner_key, course=catalogue.course(course_slug), issuer=issuer, now=now)
+        settle(
+            session, learner_key=learner_key, course=catalogue.course(course_slug), issuer=issuer, now=now, rules=rules
+        )
     return plan
 
 

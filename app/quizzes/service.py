@@ -14,7 +14,8 @@ from sqlmodel import Session, select
 
 from app.catalogue.service import QuizView
 from app.errors import Conflict
-from app.quizzes.grading import grade
+from app.quizzes.forms import hint
+from app.quizzes.grading import Grade, grade
 from app.quizzes.models import QuizAttempt
 from app.quizzes.schemas import AttemptOut, QuestionResultOut
 
@@ -31,6 +32,39 @@ def previous_reply(
     return AttemptOut.model_validate(existing.result)
 
 
+def count(session: Session, *, learner_key: str, course_slug: str, quiz_slug: str) -> int:
+    """Attempts the learner has made at this quiz (the next form's number)."""
+    query = select(func.count()).where(
+        QuizAttempt.learner_key == learner_key,
+        QuizAttempt.course_slug == course_slug,
+        QuizAttempt.quiz_slug == quiz_slug,
+    )
+    return session.exec(query).one()
+
+
+def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[str, list[QuestionResultOut]]:
+    """What the reply reveals: everything once passed (or review: full); else hints, or the score alone."""
+    policy = "full" if passed_before or result.passed else quiz.review
+    if policy == "score":
+        return policy, []
+    questions = []
+    for question, graded in zip(quiz.questions, result.questions, strict=True):
+        if policy == "full":
+            right = [o.id for o in question.options if o.correct]
+            questions.append(
+                QuestionResultOut(
+                    id=question.id, correct=graded.correct, explanation=question.explanation, right_options=right
+                )
+            )
+        else:
+            questions.append(
+                QuestionResultOut(
+                    id=question.id, correct=graded.correct, hint=None if graded.correct else hint(question.explanation)
+                )
+            )
+    return policy, questions
+
+
 def record(
     session: Session,
     *,
@@ -40,9 +74,11 @@ def record(
     attempt_id: uuid.UUID,
     answers: dict[str, list[str]],
     now: datetime,
+    passed_before: bool,
 ) -> AttemptOut:
-    """Grade the answers against the served quiz version and store the attempt with its reply."""
+    """Grade the answers against the served questions and store the attempt with its reply."""
     result = grade(quiz, answers)
+    policy, questions = review_of(quiz, result, passed_before=passed_before)
     reply = AttemptOut(
         id=attempt_id,
         course=course_slug,
@@ -51,7 +87,8 @@ def record(
         score=result.score,
         max_score=result.max_score,
         passed=result.passed,
-        questions=[QuestionResultOut(id=q.id, correct=q.correct, explanation=q.explanation) for q in result.questions],
+        review=policy,
+        questions=questions,
         submitted_at=now,
     )
     session.add(

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from app.certificates.models import Certificate
 from app.certificates.signing import verify_with_jwks
+from tests.quizzes.helpers import answer
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 
@@ -26,24 +27,16 @@ def complete_an_toan(client, headers):
         for i, slug in enumerate(lessons)
     ]
     assert client.post("/api/v1/progress/events", json={"events": events}, headers=headers).json()["accepted"] == 3
-    first = client.post(
-        "/api/v1/courses/an-toan/quizzes/mat-khau/attempts",
-        json={"answers": {"q-manh": ["b"], "q-an-toan": ["a", "b"]}},
-        headers=headers,
-    ).json()
+    first = answer(client, headers, "an-toan", "mat-khau", {"q-manh": ["b"], "q-an-toan": ["a", "b"]}).json()
     assert first["passed"] and not first["course_completed"]
-    last = client.post(
-        "/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"answers": {"q1": ["b"]}}, headers=headers
-    ).json()
+    last = answer(client, headers, "an-toan", "lua-dao", {"q1": ["b"]}).json()
     assert last["passed"] and last["course_completed"]
     return last["certificate"]
 
 
 def test_completing_a_course_issues_one_verifiable_certificate(client, content, auth, session):
     headers = auth("learner")
-    failed = client.post(
-        "/api/v1/courses/an-toan/quizzes/lua-dao/attempts", json={"answers": {"q1": ["a"]}}, headers=headers
-    ).json()
+    failed = answer(client, headers, "an-toan", "lua-dao", {"q1": ["a"]}).json()
     assert failed["passed"] is False
     code = complete_an_toan(client, headers)
     assert len(code) >= 10 and code.isalnum() and code.upper() == code

@@ -85,12 +85,31 @@ def test_first_completion_time_stays_and_completion_never_goes_back(client, cont
     assert session.exec(select(Enrolment)).one().started_at == T0
 
 
-def test_future_times_are_clamped_to_now(client, content, auth, session):
-    client.post(
-        URL,
-        json={"events": [event("bai-mot", course="tu-chon", at=datetime(2099, 1, 1, tzinfo=UTC))]},
-        headers=auth("learner"),
-    )
+def test_implausible_times_are_rejected_with_a_reason_never_a_500(settings, content, auth, session, app):
+    from datetime import timedelta
+
+    app.state.settings = settings.model_copy(update={"event_clock_tolerance_seconds": 300})
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        cases = {
+            "in_future": [datetime(2099, 1, 1, tzinfo=UTC), datetime.now(UTC) + timedelta(hours=1)],
+            "before_publication": [datetime(1970, 1, 1, tzinfo=UTC), datetime.now(UTC) - timedelta(days=2)],
+        }
+        for reason, moments in cases.items():
+            events = [event("bai-mot", course="tu-chon", at=at) for at in moments]
+            body = client.post(URL, json={"events": events}, headers=auth("learner")).json()
+            assert [r["reason"] for r in body["rejected"]] == [reason] * 2, body
+        extremes = ["0001-01-01T00:00:00+07:00", "9999-12-31T23:59:59-07:00", "0001-01-01T00:00:00Z"]
+        for at in extremes:
+            response = client.post(
+                URL, json={"events": [{**event("bai-mot", course="tu-chon"), "at": at}]}, headers=auth("learner")
+            )
+            assert response.status_code in (200, 422) and response.json().get("accepted", 0) == 0, at
+        fine = client.post(
+            URL, json={"events": [event("bai-mot", course="tu-chon", at=datetime.now(UTC))]}, headers=auth("learner")
+        )
+        assert fine.json()["accepted"] == 1
     assert session.exec(select(LessonCompletion)).one().completed_at <= datetime.now(UTC)
 
 
