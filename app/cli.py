@@ -98,8 +98,16 @@ def cmd_serve(args) -> int:
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker counts its own requests; /metrics adds them up from this directory.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="bdhvs-metrics-")
+    from app.ops.logs import log_config
+
     uvicorn.run(
-        "app.asgi:app", host=args.host, port=args.port, workers=args.workers, proxy_headers=True, log_level="info"
+        "app.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=bool(settings.trusted_proxy_header),
+        access_log=False,  # the app writes its own JSON access line, without client addresses by default
+        log_config=log_config(),
     )
     return 0
 

@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     rate_limit_stats_reads: str = "120/minute"  # per statistics token subject
     quiz_attempt_limits: str = "3/10 minutes;6/hour;10/day"  # per learner and quiz: a cooldown that grows
     trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For, only behind a proxy that sets it
+    # Logs and documentation.
+    access_log: bool = True  # one JSON line per request (request id, route template, status, ms)
+    log_client_address: bool = False  # client addresses are personal data: off unless needed
+    public_docs: bool = False  # in production /docs and /openapi.json exist only with this on
 
     # Statistics.
     suppression_k: int = Field(default=10, ge=2)

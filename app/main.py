@@ -58,8 +58,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
+    hide_docs = settings.is_production and not settings.public_docs
     app = FastAPI(
         lifespan=lifespan,
+        docs_url=None if hide_docs else "/docs",
+        redoc_url=None if hide_docs else "/redoc",
+        openapi_url=None if hide_docs else "/openapi.json",
         title="Bình dân học vụ số — course service",
         version="1.0.0",
         description="Lessons, quizzes, offline-safe progress, verifiable certificates and locality statistics.",
@@ -97,5 +101,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.add_middleware(
         ClientRateLimitMiddleware, limiter=app.state.limiter, trusted_proxy_header=settings.trusted_proxy_header
     )
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(
+        MetricsMiddleware, access_log=settings.access_log, log_client_address=settings.log_client_address
+    )
     return app

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
+import re
 import time
+import uuid
 
 from prometheus_client import Counter, Histogram
 
@@ -59,22 +62,33 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-class MetricsMiddleware:
-    """Counts requests and latencies per route template (not per raw path, to bound cardinality)."""
+REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+access = logging.getLogger("app.access")
 
-    def __init__(self, app) -> None:
+
+class MetricsMiddleware:
+    """Counts requests and latencies per route template (not per raw path, to bound cardinality), gives each
+    request an id (X-Request-ID, echoed), and writes one JSON access line: never tokens, learner keys, or
+    (unless LOG_CLIENT_ADDRESS) client addresses."""
+
+    def __init__(self, app, *, access_log: bool = True, log_client_address: bool = False) -> None:
         self.app = app
+        self.access_log = access_log
+        self.log_client_address = log_client_address
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         status = 500
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
 
         async def record_status(message):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id)]
             await send(message)
 
         try:
@@ -83,5 +97,17 @@ class MetricsMiddleware:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
+            elapsed = time.perf_counter() - started
             REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(time.perf_counter() - started)
+            LATENCY.labels(method, template).observe(elapsed)
+            if self.access_log:
+                fields = {
+                    "request_id": request_id.decode(),
+                    "method": method,
+                    "route": template,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                }
+                if self.log_client_address and scope.get("client"):
+                    fields["client"] = scope["client"][0]
+                access.info("request", extra={"fields": fields})

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import os
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
+from app.auth.dependencies import get_identity
 from app.db import schema_heads
+from app.dependencies import SettingsDep
+from app.errors import Forbidden, error_responses
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz")
-def healthz() -> dict:
-    return {"status": "ok"}
+HEALTHY = b'{"status":"ok"}'
+
+
+@router.get("/healthz", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
+async def healthz() -> Response:
+    """The process answers (no database, no thread pool: probes are frequent)."""
+    return Response(HEALTHY, media_type="application/json")
 
 
 @router.get("/readyz")
@@ -40,7 +47,23 @@ def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok", "schema": sorted(current)})
 
 
-@router.get("/metrics")
+def metrics_reader(request: Request, settings: SettingsDep) -> None:
+    """In production /metrics needs an admin token (counts per route can time other people's actions)."""
+    if settings.is_production:
+        identity = get_identity(request)
+        if "admin" not in identity.scopes:
+            raise Forbidden("this needs the 'admin' scope", code="insufficient_scope")
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+        **error_responses(401, 403),
+    },
+    dependencies=[Depends(metrics_reader)],
+)
 def metrics() -> Response:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
