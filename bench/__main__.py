@@ -1,0 +1,324 @@
+"""`python -m bench`: the service's hot paths beside their ceilings, measured in one run (issue #11).
+
+    .venv/bin/python -m bench [--quick] [--url postgresql://postgres@127.0.0.1:5432/postgres]
+
+Starts, in this run: a bare FastAPI app on the same uvicorn returning the same lesson bytes (the
+framework's ceiling); a psycopg-only write loop doing a progress batch's writes from 16 threads (the
+database's ceiling); the real service (uvicorn subprocess on a fresh PostgreSQL database with the
+bundled content). wrk drives the load. A year of national statistics counters is seeded with COPY,
+a release is published, and the statistics calls are timed. The last line printed is one JSON object.
+Rate limits are raised for the run (the bench measures the hot paths, not the limiter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench import dbceiling, load, seed
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+COURSE = "ky-nang-so-co-ban"
+COMMUNE = "00070"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{base} not ready in {timeout} s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        cmd, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def worker_rss_mb(proc: subprocess.Popen) -> list[float]:
+    """Resident memory of each uvicorn worker (the children of a multi-worker parent, or the process itself)."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    pids = [int(p) for p in children] or [proc.pid]
+    sizes = []
+    for pid in pids:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"multiprocessing.resource_tracker" in cmdline:
+            continue
+        status = Path(f"/proc/{pid}/status").read_text()
+        sizes.append(int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS"))) / 1024)
+    return sizes
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))]
+
+
+def timed_gets(client: httpx.Client, url: str, headers: dict, n: int) -> list[float]:
+    timings = []
+    for _ in range(n):
+        began = time.perf_counter()
+        response = client.get(url, headers=headers)
+        timings.append((time.perf_counter() - began) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"{url}: {response.status_code} {response.text[:200]}")
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs (finishes within 10 minutes)")
+    parser.add_argument(
+        "--url", default=os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
+    parser.add_argument("--days", type=int, default=365, help="days of seeded statistics counters")
+    parser.add_argument("--keep", action="store_true", help="keep the database and the work directory")
+    args = parser.parse_args()
+    seconds = 10 if args.quick else 30
+    stat_calls = 15 if args.quick else 60
+    work = Path(tempfile.mkdtemp(prefix="bdhvs-bench-"))
+    name = f"bdhvs_bench_{secrets.token_hex(3)}"
+    admin_url = args.url.replace("postgresql+psycopg://", "postgresql://")
+    db_url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    dirty = bool(
+        subprocess.run(["git", "status", "--porcelain", "app"], cwd=ROOT, capture_output=True, text=True).stdout
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "APP_ENV": "development",
+        "DEV_TOKENS": "true",
+        "DEV_SECRETS_FILE": str(work / "dev-secrets.json"),
+        "STATS_RELEASE_AUTO": "false",
+        "RATE_LIMIT_CLIENT": "100000000/minute",
+        "RATE_LIMIT_LEARNER_WRITES": "100000000/minute;1000000000/day",
+        "RATE_LIMIT_STATS_READS": "100000000/minute",
+        "MAX_EVENTS_PER_LEARNER": "1000000",
+    }
+    env.pop("REDIS_URL", None)
+    rows: list[tuple[str, str, str, str]] = []
+    out: dict = {"commit": commit.strip() + ("+dirty" if dirty else ""), "quick": args.quick}
+    errors = 0
+    procs: list[subprocess.Popen] = []
+    log = work / "server.log"
+    try:
+        subprocess.run(
+            [PY, "-m", "app", "content", "import", "content"], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+
+        # Lesson GET and /healthz: the service (1 worker) beside the bare app (1 worker), same uvicorn.
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        service = start([PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "1"], env, log)
+        procs.append(service)
+        wait_ready(base, service)
+        outline = httpx.get(f"{base}/api/v1/courses/{COURSE}").json()["outline"]
+        lessons = [lesson["slug"] for module in outline for lesson in module["lessons"]]
+        lesson_url = f"{base}/api/v1/courses/{COURSE}/lessons/{lessons[0]}"
+        body = httpx.get(lesson_url).content
+        (work / "lesson.json").write_bytes(body)
+        load.run(lesson_url, threads=2, connections=32, seconds=2)  # warm-up
+        lesson = load.run(lesson_url, threads=2, connections=32, seconds=seconds)
+        health = load.run(f"{base}/healthz", threads=2, connections=32, seconds=seconds)
+        stop(service)
+        procs.remove(service)
+
+        bare_port = free_port()
+        bare = start(
+            [
+                PY,
+                "-m",
+                "uvicorn",
+                "bench.bare:app",
+                "--port",
+                str(bare_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            {**env, "BENCH_BODY_FILE": str(work / "lesson.json")},
+            log,
+        )
+        procs.append(bare)
+        wait_ready(f"http://127.0.0.1:{bare_port}", bare)
+        load.run(f"http://127.0.0.1:{bare_port}/x", threads=2, connections=32, seconds=2)
+        bare_run = load.run(f"http://127.0.0.1:{bare_port}/lesson", threads=2, connections=32, seconds=seconds)
+        stop(bare)
+        procs.remove(bare)
+        errors += lesson["errors"] + health["errors"] + bare_run["errors"]
+        out.update(
+            lesson_rps=round(lesson["rps"]),
+            health_rps=round(health["rps"]),
+            bare_rps=round(bare_run["rps"]),
+            lesson_bytes=len(body),
+        )
+        out["lesson_ratio"] = round(lesson["rps"] / bare_run["rps"], 3)
+        out["health_ratio"] = round(health["rps"] / bare_run["rps"], 3)
+        rows += [
+            ("lesson GET", f"{lesson['rps']:.0f} req/s", f"{bare_run['rps']:.0f} req/s", f"{out['lesson_ratio']:.2f}"),
+            ("/healthz", f"{health['rps']:.0f} req/s", f"{bare_run['rps']:.0f} req/s", f"{out['health_ratio']:.2f}"),
+        ]
+
+        # Progress batches: 2 workers, 16 connections; beside them the psycopg-only write loop.
+        service = start([PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "2"], env, log)
+        procs.append(service)
+        wait_ready(base, service)
+        batch_lessons = lessons[:7]
+        tokens = work / "tokens.txt"
+        tokens.write_text("\n".join(mint_tokens(env, 4000 if args.quick else 20000)) + "\n")
+        at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+        script = load.batch_script(
+            work / "batch.lua", tokens=tokens, salt=secrets.randbits(31), course=COURSE, lessons=batch_lessons, at=at
+        )
+        before = count(db_url, "progress_event")
+        progress = load.run(f"{base}/api/v1/progress/events", threads=2, connections=16, seconds=seconds, script=script)
+        stored = count(db_url, "progress_event") - before
+        acked = progress["batches"]["accepted"]
+        lost = max(0, acked - stored)
+        errors += progress["errors"] + progress["batches"]["rejected"]
+        rss = worker_rss_mb(service)
+        out.update(
+            progress_batches_per_s=round(progress["rps"], 1),
+            progress_p50_ms=progress.get("p50_ms"),
+            progress_p99_ms=progress.get("p99_ms"),
+            events_acknowledged=acked,
+            events_stored=stored,
+            events_lost=lost,
+            events_rejected=progress["batches"]["rejected"],
+        )
+        ceiling = dbceiling.run(
+            db_url, threads=16, seconds=seconds, course=COURSE, lessons=batch_lessons, commune=COMMUNE
+        )
+        errors += ceiling["errors"]
+        out["db_ceiling_batches_per_s"] = round(ceiling["batches_per_s"], 1)
+        out["progress_ratio"] = round(progress["rps"] / ceiling["batches_per_s"], 3)
+        rows.append(
+            (
+                "progress batch (7 events)",
+                f"{progress['rps']:.0f} batches/s",
+                f"{ceiling['batches_per_s']:.0f} batches/s",
+                f"{out['progress_ratio']:.2f}",
+            )
+        )
+
+        # Statistics: a year of national counters, one release, then the calls a statistician makes.
+        began = time.perf_counter()
+        seeded = seed.seed(db_url, courses=course_slugs(db_url), days=args.days, shards=8, last_day=date.today())
+        out["seed_seconds"] = round(time.perf_counter() - began, 1)
+        out["seeded_rows"] = seeded
+        began = time.perf_counter()
+        subprocess.run([PY, "-m", "app", "stats", "release"], env=env, cwd=ROOT, check=True, capture_output=True)
+        out["release_seconds"] = round(time.perf_counter() - began, 1)
+        stats_token = mint_tokens(env, 1, scope="stats")[0]
+        headers = {"Authorization": f"Bearer {stats_token}"}
+        api = f"{base}/api/v1/stats"
+        with httpx.Client(timeout=120) as client:
+            last = date.fromisoformat(client.get(f"{api}/timeseries", headers=headers).json()["rows"][-1]["day"])
+            calls = {
+                "province table": f"{api}/completion",
+                "commune table": f"{api}/completion?province=01",
+                "all-courses CSV": f"{api}/completion?format=csv",
+                "national series 30 d": f"{api}/timeseries?from={date.fromordinal(last.toordinal() - 29)}&to={last}",
+                "national series 365 d": f"{api}/timeseries?from={date.fromordinal(last.toordinal() - 364)}&to={last}",
+            }
+            timings = {label: timed_gets(client, url, headers, stat_calls) for label, url in calls.items()}
+        p95 = {label: percentile(t, 95) for label, t in timings.items()}
+        for label, t in timings.items():
+            rows.append((f"stats: {label}", f"p50 {statistics.median(t):.1f} ms, p95 {p95[label]:.1f} ms", "—", "—"))
+        out["stats_p95_ms"] = round(max(p95.values()), 1)
+        out["series_scaling"] = round(
+            statistics.median(timings["national series 365 d"]) / statistics.median(timings["national series 30 d"]), 2
+        )
+        rss = [*rss, *worker_rss_mb(service)]
+        out["rss_mb_per_worker"] = round(max(rss), 1)
+        out["errors"] = errors + lost
+    finally:
+        for proc in procs:
+            stop(proc)
+        if not args.keep:
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"\n{'path':34} {'this service':34} {'ceiling beside it':20} ratio")
+    for row in rows:
+        print(f"{row[0]:34} {row[1]:34} {row[2]:20} {row[3]}")
+    print(
+        f"events acknowledged {out['events_acknowledged']}, stored {out['events_stored']}, lost {out['events_lost']};"
+        f" RSS per worker {out['rss_mb_per_worker']} MB; errors {out['errors']}; commit {out['commit']}; work {work}"
+    )
+    print(json.dumps(out))
+    return 0
+
+
+def mint_tokens(env: dict, n: int, scope: str = "learner") -> list[str]:
+    """Development tokens signed with the run's secret (one process, not one per token)."""
+    code = (
+        "import sys\nfrom app.auth.tokens import mint_dev_token\nfrom app.config import get_settings\n"
+        "from app.localities.official import COMMUNES\ns = get_settings()\ncommunes = sorted(COMMUNES)\n"
+        "for i in range(int(sys.argv[1])):\n"
+        "    print(mint_dev_token(s, scopes=[sys.argv[2]], subject=f'bench-{sys.argv[3]}-{i}',"
+        " locality=communes[i % len(communes)], expires_in=7200))\n"
+    )
+    done = subprocess.run(
+        [PY, "-c", code, str(n), scope, secrets.token_hex(3)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.split()
+
+
+def count(url: str, table: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def course_slugs(url: str) -> list[str]:
+    with psycopg.connect(url) as conn:
+        return [r[0] for r in conn.execute("SELECT slug FROM course ORDER BY slug").fetchall()]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
