@@ -20,7 +20,7 @@ from sqlmodel import Session
 
 from app.catalogue.importer import import_content
 from app.config import Settings
-from app.db import get_session, make_engine, migrate
+from app.db import get_read_session, get_session, make_engine, migrate
 from app.main import create_app
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -123,6 +123,7 @@ def app(settings, engine, connection):
             yield s
 
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_read_session] = test_session  # no replica in these tests: one connection
     return app
 
 

@@ -76,7 +76,7 @@ def test_stored_events_per_learner_are_capped(settings, engine, connection, make
     from sqlmodel import Session
 
     from app.catalogue.importer import import_content
-    from app.db import get_session
+    from app.db import get_read_session, get_session
     from app.main import create_app
     from tests.conftest import CONTENT
 
@@ -87,6 +87,7 @@ def test_stored_events_per_learner_are_capped(settings, engine, connection, make
             yield s
 
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_read_session] = test_session  # no replica in these tests: one connection
     with TestClient(app) as client:
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
             import_content(session, CONTENT)

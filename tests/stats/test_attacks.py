@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from app.db import get_session
+from app.db import get_read_session, get_session
 from app.learners import service as learners
 from app.localities.official import COMMUNES, COMMUNES_BY_PROVINCE
 from app.main import create_app
@@ -48,6 +48,7 @@ def app(settings, engine, connection):
             yield s
 
     app.dependency_overrides[get_session] = test_session
+    app.dependency_overrides[get_read_session] = test_session  # no replica in these tests: one connection
     return app
 
 
