@@ -22,6 +22,7 @@ def run(url: str, *, threads: int, seconds: float, course: str, lessons: list[st
     done = [0] * threads
     errors = [0] * threads
     stop = threading.Event()
+    first_error: list[str] = []
 
     def writer(n: int) -> None:
         with psycopg.connect(url, autocommit=False) as conn:
@@ -44,16 +45,18 @@ def run(url: str, *, threads: int, seconds: float, course: str, lessons: list[st
                             [(key, course, lesson, now) for lesson in lessons[:EVENTS]],
                         )
                         cur.execute(
-                            "INSERT INTO completion_rollup (course_slug, commune, shard, learners)"
-                            " VALUES (%s, %s, %s, 1) ON CONFLICT (course_slug, commune, shard)"
+                            "INSERT INTO completion_rollup"
+                            " (course_slug, commune, shard, learners, completed, ratings, stars)"
+                            " VALUES (%s, %s, %s, 1, 0, 0, 0) ON CONFLICT (course_slug, commune, shard)"
                             " DO UPDATE SET learners = completion_rollup.learners + 1",
                             (course, commune, n % 8),
                         )
                     conn.commit()
                     done[n] += 1
-                except psycopg.Error:
+                except psycopg.Error as exc:
                     conn.rollback()
                     errors[n] += 1
+                    first_error[:] = first_error or [str(exc)]
 
     pool = [threading.Thread(target=writer, args=(n,), daemon=True) for n in range(threads)]
     began = time.perf_counter()
@@ -64,4 +67,9 @@ def run(url: str, *, threads: int, seconds: float, course: str, lessons: list[st
     for thread in pool:
         thread.join()
     elapsed = time.perf_counter() - began
-    return {"batches_per_s": sum(done) / elapsed, "batches": sum(done), "errors": sum(errors)}
+    return {
+        "batches_per_s": sum(done) / elapsed,
+        "batches": sum(done),
+        "errors": sum(errors),
+        "first_error": first_error[0] if first_error else None,
+    }
