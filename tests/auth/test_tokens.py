@@ -278,3 +278,12 @@ def test_claims_are_strict_and_missing_ones_are_named(client, settings, change, 
     token = jose_jwt.encode(claims, settings.dev_secrets()["jwt_hs256_secret"], algorithm="HS256")
     response = client.get("/api/v1/me/progress", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401 and message in response.json()["error"]["message"]
+
+
+def test_jose_runs_on_the_cryptography_backend_not_ecdsa_or_rsa():
+    """python-jose installs `ecdsa` and `rsa` (pure-Python, with known timing advisories), but with the
+    `cryptography` extra every key type it builds for us comes from the cryptography backend."""
+    from jose import backends
+
+    assert backends.ECKey.__module__ == "jose.backends.cryptography_backend"
+    assert backends.RSAKey.__module__ == "jose.backends.cryptography_backend"
