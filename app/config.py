@@ -69,7 +69,7 @@ class Settings(BaseSettings):
     quiz_attempt_limits: str = "3/10 minutes;6/hour;10/day"  # per learner and quiz: a cooldown that grows
     trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For, only behind a proxy that sets it
     # Logs and documentation.
-    access_log: bool = True  # one JSON line per request (request id, route template, status, ms)
+    access_log: bool | None = None  # one JSON line per request; default: on, off in production (metrics stay)
     log_client_address: bool = False  # client addresses are personal data: off unless needed
     public_docs: bool = False  # in production /docs and /openapi.json exist only with this on
 
@@ -118,6 +118,10 @@ class Settings(BaseSettings):
         if problems:
             raise UnsafeConfiguration("production mode refuses: " + "; ".join(problems))
         return self
+
+    @property
+    def access_log_on(self) -> bool:
+        return self.access_log if self.access_log is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:

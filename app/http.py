@@ -33,9 +33,11 @@ def conditional(
 ) -> Response:
     """The body with its ETag, or 304 without it when the client already has this version."""
     etag = etag_for(body)
-    common = {"ETag": etag, "Cache-Control": cache_control, **(headers or {})}
+    common = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding", **(headers or {})}
     if matches(request, etag):
         return Response(status_code=304, headers={k: v for k, v in common.items() if k != "Content-Disposition"})
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(gzip.compress(body, 6), media_type=media_type, headers={**common, "Content-Encoding": "gzip"})
     return Response(body, media_type=media_type, headers=common)
 
 

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from sqlalchemy import Engine
 
 from app.auth.tokens import TokenVerifier
@@ -41,9 +40,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     catalogue: CatalogueCache = app.state.catalogue
     if not catalogue.loaded:  # serve nothing stale or empty: the first snapshot is loaded before requests
-        await catalogue.keep_fresh_once(app.state.engine)
+        await catalogue.keep_fresh_once(app.state.replica_engine or app.state.engine)
     tasks = [
-        asyncio.create_task(catalogue.keep_fresh(app.state.engine)),
+        asyncio.create_task(catalogue.keep_fresh(app.state.replica_engine or app.state.engine)),
         asyncio.create_task(app.state.scrubber.run(app.state.engine)),
     ]
     if settings.stats_release_auto:
@@ -78,7 +77,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.verifier = TokenVerifier(settings)
     app.state.issuer = CertificateIssuer(CertificateSigner(settings), settings.public_base_url)
 
+    # Routes are matched in order: the hottest (probes, lessons) first.
     routers = (
+        ops_router,
         catalogue_router,
         localities_router,
         learners_router,
@@ -86,14 +87,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         certificates_router,
         stats_router,
         well_known,
-        ops_router,
     )
     for router in routers:
         app.include_router(router)
     include_web(app, settings)  # the learner app at / (and the dev sign-in endpoint when DEV_TOKENS is on)
 
     install_error_handlers(app)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    # No blanket gzip: catalogue responses carry their gzip form prebuilt; statistics compress in app.http.
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag"]
     )
@@ -102,6 +102,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ClientRateLimitMiddleware, limiter=app.state.limiter, trusted_proxy_header=settings.trusted_proxy_header
     )
     app.add_middleware(
-        MetricsMiddleware, access_log=settings.access_log, log_client_address=settings.log_client_address
+        MetricsMiddleware, access_log=settings.access_log_on, log_client_address=settings.log_client_address
     )
     return app

@@ -74,6 +74,8 @@ def main() -> int:
         "CONTENT_DIR": str(ROOT / "tests/fixtures/content"),
         "DEV_TOKENS": "true",
         "STATS_RELEASE_AUTO": "false",
+        "RATE_LIMIT_CLIENT": "1000000/minute",  # the fuzzer is one address; limits have their own tests
+        "RATE_LIMIT_LEARNER_WRITES": "1000000/minute",
     }
     (work / "schemathesis.toml").write_text(CONFIG)
     port = free_port()

@@ -88,8 +88,13 @@ class CatalogueCache:
             log.exception("catalogue refresh failed")
 
 
-async def get_snapshot(request: Request) -> Snapshot:
+def current_snapshot(request: Request) -> Snapshot:
+    """The served snapshot. The hot read handlers call this directly: a dependency costs more than the read."""
     return request.app.state.catalogue.current()
+
+
+async def get_snapshot(request: Request) -> Snapshot:
+    return current_snapshot(request)
 
 
 async def get_catalogue(request: Request) -> Catalogue:

@@ -10,7 +10,7 @@ import re
 
 from fastapi import APIRouter, Request, Response
 
-from app.catalogue.dependencies import SnapshotDep
+from app.catalogue.cache import current_snapshot
 from app.catalogue.schemas import CourseDetail, CourseList, GlossaryOut, LessonOut
 from app.config import API_PREFIX
 from app.errors import NotFound, error_responses
@@ -22,18 +22,21 @@ NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ET
 
 
 @router.get("/courses", response_model=CourseList)
-async def list_courses(request: Request, snapshot: SnapshotDep) -> Response:
+async def list_courses(request: Request) -> Response:
+    snapshot = current_snapshot(request)
     return snapshot.responses["courses",].respond(request)
 
 
 @router.get("/courses/{course}", response_model=CourseDetail, responses=NOT_MODIFIED)
-async def get_course(course: str, request: Request, snapshot: SnapshotDep) -> Response:
+async def get_course(course: str, request: Request) -> Response:
+    snapshot = current_snapshot(request)
     snapshot.catalogue.course(course)  # 404 for an unknown course
     return snapshot.responses["course", course].respond(request)
 
 
 @router.get("/courses/{course}/lessons/{lesson}", response_model=LessonOut, responses=NOT_MODIFIED)
-async def get_lesson(course: str, lesson: str, request: Request, snapshot: SnapshotDep) -> Response:
+async def get_lesson(course: str, lesson: str, request: Request) -> Response:
+    snapshot = current_snapshot(request)
     prebuilt = snapshot.responses.get(("lesson", course, lesson))
     if prebuilt is None:
         snapshot.catalogue.course(course).lesson(lesson)  # the right 404
@@ -41,7 +44,8 @@ async def get_lesson(course: str, lesson: str, request: Request, snapshot: Snaps
 
 
 @router.get("/courses/{course}/glossary", response_model=GlossaryOut, responses=NOT_MODIFIED)
-async def get_glossary(course: str, request: Request, snapshot: SnapshotDep) -> Response:
+async def get_glossary(course: str, request: Request) -> Response:
+    snapshot = current_snapshot(request)
     snapshot.catalogue.course(course)
     return snapshot.responses["glossary", course].respond(request)
 
@@ -54,7 +58,8 @@ async def get_glossary(course: str, request: Request, snapshot: SnapshotDep) -> 
         **NOT_MODIFIED,
     },
 )
-async def get_asset(name: str, request: Request, snapshot: SnapshotDep) -> Response:
+async def get_asset(name: str, request: Request) -> Response:
+    snapshot = current_snapshot(request)
     prebuilt = snapshot.responses.get(("asset", name)) if ASSET_NAME.fullmatch(name) else None
     if prebuilt is None:
         raise NotFound(f"no asset '{name[:80]}'", code="asset_not_found")

@@ -16,7 +16,7 @@ from app.config import API_PREFIX
 from app.db import SessionDep
 from app.errors import error_responses
 
-router = APIRouter(prefix=API_PREFIX, tags=["certificates"], responses=error_responses(401, 403, 404, 422, 503))
+router = APIRouter(prefix=API_PREFIX, tags=["certificates"], responses=error_responses(401, 403, 404, 422, 429, 503))
 well_known = APIRouter(tags=["certificates"])
 
 

@@ -12,10 +12,10 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from app.auth.tokens import Identity
@@ -48,33 +48,41 @@ def _locked(session: Session, learner_key: str) -> Learner | None:
     return session.exec(select(Learner).where(Learner.key == learner_key).with_for_update()).first()
 
 
-def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Learner:
-    """Lock (creating if needed) the caller's learner row; all changes of one learner queue here.
+@dataclass(frozen=True)
+class LockedLearner:
+    key: str
+    commune: str
+
+
+def ensure_learner(session: Session, *, identity: Identity, shards: int) -> LockedLearner:
+    """Create or lock the caller's learner row in one statement; all changes of one learner queue here.
 
     The learner's commune is the one in their latest token: when it changes, their counts move
     from the old commune to the new one in the same transaction.
     """
     if identity.locality is None:
         raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
-    session.execute(
-        insert_for(session, Learner.__table__)
-        .values(key=identity.learner_key, commune=identity.locality, created_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["key"])
-    )
-    learner = _locked(session, identity.learner_key)
-    session.refresh(learner)
-    if learner.commune != identity.locality:
-        before = contribution_of(session, learner_key=learner.key, commune=learner.commune)
-        after = contribution_of(session, learner_key=learner.key, commune=identity.locality)
+    table = Learner.__table__
+    upsert = insert_for(session, table).values(key=identity.learner_key, commune=identity.locality, created_at=utcnow())
+    # DO UPDATE (of nothing that changes) rather than DO NOTHING: the row comes back, locked, in one round trip.
+    commune = session.execute(
+        upsert.on_conflict_do_update(index_elements=["key"], set_={"key": upsert.excluded.key}).returning(
+            table.c.commune
+        )
+    ).scalar_one()
+    if commune != identity.locality:
+        enrolments = progress_service.enrolments_of(session, learner_key=identity.learner_key)
+        own_ratings = ratings.ratings_of(session, learner_key=identity.learner_key)
+        record = record_key(identity.learner_key)
+        before = rollups.contribution(commune, enrolments, own_ratings, record=record)
+        after = rollups.contribution(identity.locality, enrolments, own_ratings, record=record)
         rollups.apply(session, rollups.difference(after, before), shards=shards)
-        learner.commune = identity.locality
-        session.add(learner)
-        session.flush()
-    return learner
+        session.execute(update(table).where(table.c.key == identity.learner_key).values(commune=identity.locality))
+    return LockedLearner(identity.learner_key, identity.locality)
 
 
 @contextmanager
-def changing(session: Session, *, identity: Identity, shards: int) -> Iterator[Learner]:
+def changing(session: Session, *, identity: Identity, shards: int) -> Iterator[LockedLearner]:
     """Lock the learner, let the caller change their rows, then move the rollups by the difference."""
     learner = ensure_learner(session, identity=identity, shards=shards)
     before = contribution_of(session, learner_key=learner.key, commune=learner.commune)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import os
 import re
 import time
-import uuid
 
 from prometheus_client import Counter, Histogram
 
@@ -64,6 +65,12 @@ class BodyLimitMiddleware:
 
 REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 access = logging.getLogger("app.access")
+_PREFIX = os.urandom(6).hex()  # per process: ids are unique across workers without a uuid per request
+_serial = itertools.count()
+
+
+def next_request_id() -> bytes:
+    return f"{_PREFIX}{next(_serial):010x}".encode()
 
 
 class MetricsMiddleware:
@@ -82,7 +89,7 @@ class MetricsMiddleware:
         started = time.perf_counter()
         status = 500
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
-        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex.encode()
+        request_id = given if REQUEST_ID.fullmatch(given) else next_request_id()
 
         async def record_status(message):
             nonlocal status

@@ -12,7 +12,7 @@ from app.errors import error_responses
 from app.progress import service
 from app.progress.schemas import ProgressOut
 
-router = APIRouter(prefix=API_PREFIX, tags=["learner"], responses=error_responses(401, 403, 422, 503))
+router = APIRouter(prefix=API_PREFIX, tags=["learner"], responses=error_responses(401, 403, 422, 429, 503))
 
 
 @router.get("/me/progress", response_model=ProgressOut)

@@ -22,7 +22,9 @@ from app.stats.models import ALL_COURSES
 from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
 
-router = APIRouter(prefix=API_PREFIX, tags=["statistics"], responses=error_responses(401, 403, 404, 413, 415, 422, 503))
+router = APIRouter(
+    prefix=API_PREFIX, tags=["statistics"], responses=error_responses(401, 403, 404, 413, 415, 422, 429, 503)
+)
 
 CACHE_CONTROL = "private, max-age=300"  # figures change only at releases
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "application/octet-stream"}
@@ -72,7 +74,7 @@ def _csv(request: Request, header: list[str], rows, release: ReleaseOut, filenam
         body,
         media_type=csvout.MEDIA_TYPE,
         cache_control=CACHE_CONTROL,
-        headers={"Vary": "Authorization", "Content-Disposition": csvout.attachment(filename)},
+        headers={"Vary": "Authorization, Accept-Encoding", "Content-Disposition": csvout.attachment(filename)},
     )
 
 
@@ -82,7 +84,7 @@ def _json(request: Request, out) -> Response:
         out.model_dump_json().encode(),
         media_type="application/json",
         cache_control=CACHE_CONTROL,
-        headers={"Vary": "Authorization"},
+        headers={"Vary": "Authorization, Accept-Encoding"},
     )
 
 

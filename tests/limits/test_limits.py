@@ -34,8 +34,9 @@ def test_one_client_address_is_limited_before_any_routing(settings, engine):
 
     app = create_app(settings.model_copy(update={"rate_limit_client": "5/minute"}), engine=engine)
     with TestClient(app) as client:
-        statuses = [client.get("/api/v1/localities").status_code for _ in range(8)]
-        assert statuses == [200] * 5 + [429] * 3
+        statuses = [client.get("/api/v1/me/progress").status_code for _ in range(8)]
+        assert statuses == [401] * 5 + [429] * 3  # counted before any routing or authentication
+        assert client.get("/api/v1/localities").status_code == 200  # prebuilt public reads are not counted
         assert client.get("/healthz").status_code == 200  # probes are never limited
 
 

@@ -80,7 +80,7 @@ def test_requests_get_an_id_and_one_json_access_line_without_addresses_or_tokens
         response = client.get("/api/v1/me/progress", headers={**headers, "X-Request-ID": "abc-123"})
         generated = client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
     assert response.headers["x-request-id"] == "abc-123"
-    assert len(generated.headers["x-request-id"]) == 32
+    assert len(generated.headers["x-request-id"]) >= 16
     lines = [r for r in caplog.records if r.name == "app.access"]
     assert lines[0].fields["route"] == "/api/v1/me/progress" and lines[0].fields["request_id"] == "abc-123"
     token = headers["Authorization"].split()[1]
