@@ -160,3 +160,16 @@ def auth(make_token):
         return {"Authorization": f"Bearer {make_token(*scopes, **kwargs)}"}
 
     return headers
+
+
+@pytest.fixture
+def cli_env(fresh_database_url, tmp_path) -> dict:
+    """The environment of real `python -m app` processes on a fresh database, with development tokens."""
+    return {
+        **os.environ,
+        "DATABASE_URL": fresh_database_url,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "APP_ENV": "development",
+        "DEV_TOKENS": "true",
+        "CONTENT_DIR": str(CONTENT),
+    }

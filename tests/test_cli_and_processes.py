@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
@@ -26,18 +25,6 @@ def run_cli(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "app", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
     )
-
-
-@pytest.fixture
-def cli_env(fresh_database_url, tmp_path) -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": fresh_database_url,
-        "PYTHONPATH": str(ROOT),
-        "APP_ENV": "development",
-        "DEV_TOKENS": "true",
-        "CONTENT_DIR": str(CONTENT),
-    }
 
 
 def test_validate_prints_file_line_message_and_exit_codes(tmp_path, cli_env):
