@@ -115,8 +115,14 @@ def session(connection) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app(settings, engine, connection):
-    app = create_app(settings, engine=engine)
+def app_settings(settings) -> Settings:
+    """The settings the test app is created with; a test module overrides this fixture to change them."""
+    return settings
+
+
+@pytest.fixture
+def app(app_settings, engine, connection):
+    app = create_app(app_settings, engine=engine)
 
     def test_session() -> Iterator[Session]:
         with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:

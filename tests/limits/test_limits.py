@@ -70,36 +70,15 @@ def test_workers_share_counts_through_redis(settings):
     assert allowed == [True, True, True, True, False]
 
 
-def test_stored_events_per_learner_are_capped(settings, engine, connection, make_token):
-    from collections.abc import Iterator
+def test_stored_events_per_learner_are_capped(client, content, auth, app, settings):
+    app.state.settings = settings.model_copy(update={"max_events_per_learner": 12})
+    headers = auth("learner", sub="quota")
 
-    from fastapi.testclient import TestClient
-    from sqlmodel import Session
+    def batch(n: int) -> dict:
+        event = {"type": "lesson_completed", "course": "tu-chon", "lesson": "bai-mot", "at": "2026-11-23T08:00:00Z"}
+        return {"events": [{**event, "id": str(uuid.uuid4())} for _ in range(n)]}
 
-    from app.catalogue.importer import import_content
-    from app.db import get_read_session, get_session
-    from app.main import create_app
-    from tests.conftest import CONTENT
-
-    app = create_app(settings.model_copy(update={"max_events_per_learner": 12}), engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[get_read_session] = test_session  # no replica in these tests: one connection
-    with TestClient(app) as client:
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-            import_content(session, CONTENT)
-            app.state.catalogue.refresh(session)
-        headers = {"Authorization": f"Bearer {make_token('learner', sub='quota')}"}
-
-        def batch(n: int) -> dict:
-            event = {"type": "lesson_completed", "course": "tu-chon", "lesson": "bai-mot", "at": "2026-11-23T08:00:00Z"}
-            return {"events": [{**event, "id": str(uuid.uuid4())} for _ in range(n)]}
-
-        assert client.post("/api/v1/progress/events", json=batch(10), headers=headers).status_code == 200
-        refused = client.post("/api/v1/progress/events", json=batch(5), headers=headers)
-        assert refused.status_code == 429 and refused.json()["error"]["code"] == "event_quota"
-        assert client.post("/api/v1/progress/events", json=batch(2), headers=headers).status_code == 200
+    assert client.post("/api/v1/progress/events", json=batch(10), headers=headers).status_code == 200
+    refused = client.post("/api/v1/progress/events", json=batch(5), headers=headers)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "event_quota"
+    assert client.post("/api/v1/progress/events", json=batch(2), headers=headers).status_code == 200

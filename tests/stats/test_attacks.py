@@ -10,17 +10,12 @@ from __future__ import annotations
 import random
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from fastapi.testclient import TestClient
-from sqlmodel import Session
 
-from app.db import get_read_session, get_session
 from app.learners import service as learners
 from app.localities.official import COMMUNES, COMMUNES_BY_PROVINCE
-from app.main import create_app
 from tests.stats.attacker import Bound, bound_of, propagate
 from tests.stats.seeding import enrol, new_key
 
@@ -40,22 +35,8 @@ CAO_BANG = [c.code for c in COMMUNES_BY_PROVINCE["04"][:6]]
 
 
 @pytest.fixture
-def app(settings, engine, connection):
-    app = create_app(settings.model_copy(update=PROTECTION), engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[get_read_session] = test_session  # no replica in these tests: one connection
-    return app
-
-
-@pytest.fixture
-def client(app) -> Iterator[TestClient]:
-    with TestClient(app, raise_server_exceptions=False) as c:
-        yield c
+def app_settings(settings):
+    return settings.model_copy(update=PROTECTION)
 
 
 class Attacker:
