@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPBearer
 
 from app.auth.tokens import Identity
 from app.errors import Forbidden, Unauthorized
@@ -18,8 +19,17 @@ def get_identity(request: Request) -> Identity:
     return request.app.state.verifier.verify(token.strip())
 
 
+# Declares the bearer scheme in the OpenAPI (so clients and fuzzers know which calls need a token); the
+# token itself is read and verified by get_identity.
+BEARER = HTTPBearer(
+    auto_error=False, scheme_name="identity_token", description="JWT from the national identity provider"
+)
+
+
 def require_scope(scope: str):
-    def dependency(identity: Annotated[Identity, Depends(get_identity)]) -> Identity:
+    def dependency(
+        identity: Annotated[Identity, Depends(get_identity)], _scheme: Annotated[object, Depends(BEARER)] = None
+    ) -> Identity:
         if scope not in identity.scopes:
             raise Forbidden(f"this needs the '{scope}' scope", code="insufficient_scope")
         return identity
