@@ -117,18 +117,15 @@ def quiz_form(
     """A learner's attempt form (the same draw until an attempt is graded), or an anonymous preview."""
     course = catalogue.course(course_slug)
     quiz = course.quiz(quiz_slug)
-    number = (
-        quiz_service.count(session, learner_key=learner_key, course_slug=course.slug, quiz_slug=quiz.slug)
-        if (learner_key)
-        else 0
-    )
-    form, questions = forms.draw(
-        quiz, secret=secret, learner_key=learner_key or "preview", course=course.slug, number=number
-    )
     if learner_key is None:  # a preview shows the whole pool, shuffled anew, and cannot be submitted
-        questions = forms.draw(
+        signed = None
+        _, questions = forms.draw(
             replace(quiz, ask=None), secret=secrets.token_bytes(16), learner_key="", course=course.slug, number=0
-        )[1]
+        )
+    else:
+        number = quiz_service.count(session, learner_key=learner_key, course_slug=course.slug, quiz_slug=quiz.slug)
+        form, questions = forms.draw(quiz, secret=secret, learner_key=learner_key, course=course.slug, number=number)
+        signed = forms.sign(form, secret)
     return QuizFormOut(
         id=quiz.slug,
         course=course.slug,
@@ -137,7 +134,7 @@ def quiz_form(
         content_hash=quiz.content_hash,
         ask=quiz.asked,
         review=quiz.review,
-        form=forms.sign(form, secret) if learner_key else None,
+        form=signed,
         questions=[
             QuestionOut(
                 id=q.id, text=q.text, multiple=q.multiple, options=[OptionOut(id=o.id, text=o.text) for o in q.options]
