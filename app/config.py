@@ -93,6 +93,8 @@ class Settings(BaseSettings):
 
     # Read replica (PostgreSQL streaming standby): statistics reads and catalogue loads; writes stay on the primary.
     database_replica_url: str | None = None
+    # /readyz calls the replica "lagging" past this (readiness itself does not depend on the replica).
+    replica_max_lag_seconds: float = Field(default=30, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

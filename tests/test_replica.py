@@ -149,7 +149,9 @@ def _release_on(engine) -> int | None:
 def test_statistics_are_read_from_the_streaming_replica(primary_url, replica_url, settings) -> None:
     primary = make_engine(primary_url)
     migrate(primary)
-    replica_settings = settings.model_copy(update={"database_url": primary_url, "database_replica_url": replica_url})
+    replica_settings = settings.model_copy(
+        update={"database_url": primary_url, "database_replica_url": replica_url, "replica_max_lag_seconds": 0.2}
+    )
     app = create_app(replica_settings, engine=primary)
     replica = app.state.replica_engine
     token = mint_dev_token(replica_settings, scopes=["stats"], subject="analyst", locality=None, expires_in=600)
@@ -170,6 +172,9 @@ def test_statistics_are_read_from_the_streaming_replica(primary_url, replica_url
             assert client.get(URL, headers=headers).json()["release"]["id"] == first
             lag = replica_lag_seconds(replica)
             assert isinstance(lag, float) and lag > 0
+            _wait_for(lambda: client.get("/readyz").json()["replica"]["status"] == "lagging")
+            ready = client.get("/readyz")  # the primary serves: ready, with the replica's lag reported
+            assert ready.status_code == 200 and ready.json()["replica"]["lag_seconds"] > 0.2
 
             with replica.connect() as connection:
                 connection.execute(text("SELECT pg_wal_replay_resume()"))
@@ -177,6 +182,7 @@ def test_statistics_are_read_from_the_streaming_replica(primary_url, replica_url
             _wait_for(lambda: _release_on(replica) == second)
             assert client.get(URL, headers=headers).json()["release"]["id"] == second
             _wait_for(lambda: replica_lag_seconds(replica) < 5)
+            _wait_for(lambda: client.get("/readyz").json()["replica"]["status"] == "ok")
         assert replica_lag_seconds(primary) is None
     finally:
         replica.dispose()

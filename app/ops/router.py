@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from app.auth.dependencies import get_identity
-from app.db import schema_heads
+from app.db import replica_lag_seconds, schema_heads
 from app.dependencies import SettingsDep
 from app.errors import Forbidden, error_responses
 
@@ -25,13 +25,35 @@ async def healthz() -> Response:
     return Response(HEALTHY, media_type="application/json")
 
 
+def replica_report(request: Request, max_lag: float) -> dict | None:
+    """The read replica's state, when one is configured: its lag, or that it cannot be reached.
+
+    Readiness does not depend on it: lessons and progress never read from the replica, and a statistics
+    read that cannot reach it answers 503 on its own.
+    """
+    engine = getattr(request.app.state, "replica_engine", None)
+    if engine is None:
+        return None
+    try:
+        lag = replica_lag_seconds(engine)
+    except Exception as exc:  # noqa: BLE001 - any failure means the replica is not serving
+        return {"status": "unreachable", "detail": type(exc).__name__}
+    if lag is None:
+        return {"status": "not_a_standby"}
+    return {"status": "lagging" if lag > max_lag else "ok", "lag_seconds": round(lag, 3)}
+
+
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
+def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
+    """Database reachable and schema at head (503 otherwise); the read replica's lag when one is configured."""
+    replica = replica_report(request, settings.replica_max_lag_seconds)
+    extra = {"replica": replica} if replica is not None else {}
     try:
         current, heads = schema_heads(request.app.state.engine)
     except Exception as exc:  # any failure to reach the database means not ready
         return JSONResponse(
-            {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__}, status_code=503
+            {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__, **extra},
+            status_code=503,
         )
     if current != heads:
         return JSONResponse(
@@ -41,10 +63,11 @@ def readyz(request: Request) -> JSONResponse:
                 "schema": "behind",
                 "current": sorted(current),
                 "head": sorted(heads),
+                **extra,
             },
             status_code=503,
         )
-    return JSONResponse({"status": "ok", "database": "ok", "schema": sorted(current)})
+    return JSONResponse({"status": "ok", "database": "ok", "schema": sorted(current), **extra})
 
 
 def metrics_reader(request: Request, settings: SettingsDep) -> None:
