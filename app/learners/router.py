@@ -14,7 +14,7 @@ from app.certificates.issuer import IssuerDep
 from app.config import API_PREFIX
 from app.db import SessionDep
 from app.dependencies import SettingsDep
-from app.errors import AppError, PayloadTooLarge, error_responses
+from app.errors import PayloadTooLarge, error_responses
 from app.learners import service
 from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
@@ -25,13 +25,6 @@ from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
 from app.quizzes.dependencies import FormSecretDep
 from app.quizzes.schemas import AttemptIn, AttemptOut, QuizFormOut
 from app.stats.schemas import RatingIn, RatingOut
-
-
-class EventQuota(AppError):
-    """A learner's stored events are capped (MAX_EVENTS_PER_LEARNER); waiting does not free the quota."""
-
-    status, code = 429, "event_quota"
-
 
 router = APIRouter(
     prefix=API_PREFIX, tags=["learner"], responses=error_responses(401, 403, 404, 409, 413, 422, 429, 503)
@@ -53,21 +46,16 @@ def post_events(
             f"at most {settings.max_events_per_batch} events per batch; send the rest in another batch",
             code="batch_too_large",
         )
-    stored = progress_service.stored_events(session, learner_key=identity.learner_key)
-    if stored + len(body.events) > settings.max_events_per_learner:
-        raise EventQuota(
-            f"this learner has stored {stored} events, the most is {settings.max_events_per_learner}",
-            code="event_quota",
-        )
-    with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
-        plan = progress_service.record_events(
+    with service.changing(session, identity=identity, shards=settings.rollup_shards, reports=True) as learner:
+        plan = service.record_progress(
             session,
-            learner_key=learner.key,
+            learner=learner,
             catalogue=catalogue,
             events=body.events,
             issuer=issuer,
+            max_stored=settings.max_events_per_learner,
             rules=progress_service.Rules.from_settings(settings),
-        )
+        ).plan
     session.commit()
     return EventBatchOut(
         accepted=len(plan.accepted),
@@ -107,10 +95,10 @@ def submit_attempt(
 ) -> AttemptOut:
     """Graded on the server against the form; the same attempt id sent again returns the first reply."""
     catalogue.course(course).quiz(quiz)  # 404 before anything is stored
-    with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
+    with service.changing(session, identity=identity, shards=settings.rollup_shards, reports=True) as learner:
         reply = service.submit_attempt(
             session,
-            learner_key=learner.key,
+            learner=learner,
             catalogue=catalogue,
             course_slug=course,
             quiz_slug=quiz,

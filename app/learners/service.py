@@ -2,7 +2,9 @@
 
 Every change that can move the statistics (progress, completion, rating, a move to another commune,
 erasure) goes through `changing`, which applies `contribution(after) - contribution(before)` for the one
-learner concerned, in the caller's transaction.
+learner concerned, in the caller's transaction. The hot writes (progress batches, quiz attempts) change
+enrolments only and already hold them before and after: they report both to the change, so nothing is
+read twice (their ratings are unchanged and cancel out of the difference).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from app.errors import Conflict, Forbidden, Unprocessable
 from app.learners.models import Learner
 from app.limits.limiter import Limiter
 from app.progress import service as progress_service
+from app.progress.schemas import EventIn
+from app.progress.service import EnrolmentRow, Recorded
 from app.quizzes import forms
 from app.quizzes import service as quiz_service
 from app.quizzes.schemas import AttemptIn, AttemptOut, OptionOut, QuestionOut, QuizFormOut
@@ -48,10 +52,17 @@ def _locked(session: Session, learner_key: str) -> Learner | None:
     return session.exec(select(Learner).where(Learner.key == learner_key).with_for_update()).first()
 
 
-@dataclass(frozen=True)
+@dataclass
 class LockedLearner:
+    """The learner whose row this transaction holds; a write that changes only enrolments may `report` them."""
+
     key: str
     commune: str
+    reported: tuple[list[EnrolmentRow], list[EnrolmentRow]] | None = None
+
+    def report(self, before: list[EnrolmentRow], after: list[EnrolmentRow]) -> None:
+        """The enrolments before and after this change (which changed nothing else that is counted)."""
+        self.reported = (before, after)
 
 
 def ensure_learner(session: Session, *, identity: Identity, shards: int) -> LockedLearner:
@@ -82,14 +93,30 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lock
 
 
 @contextmanager
-def changing(session: Session, *, identity: Identity, shards: int) -> Iterator[LockedLearner]:
-    """Lock the learner, let the caller change their rows, then move the rollups by the difference."""
+def changing(session: Session, *, identity: Identity, shards: int, reports: bool = False) -> Iterator[LockedLearner]:
+    """Lock the learner, let the caller change their rows, then move the rollups by the difference.
+
+    With `reports`, the caller changes enrolments only and must `report` them before and after; the
+    difference is computed from those, without reading the learner's rows again.
+    """
     learner = ensure_learner(session, identity=identity, shards=shards)
-    before = contribution_of(session, learner_key=learner.key, commune=learner.commune)
+    before = None if reports else contribution_of(session, learner_key=learner.key, commune=learner.commune)
     yield learner
-    session.flush()
-    after = contribution_of(session, learner_key=learner.key, commune=learner.commune)
-    rollups.apply(session, rollups.difference(after, before), shards=shards)
+    if reports:
+        if learner.reported is None:
+            raise RuntimeError("a change with reports=True must report its enrolments")
+        record = record_key(learner.key)
+        old, new = ([row.counted() for row in rows] for rows in learner.reported)
+        delta = rollups.difference(
+            rollups.contribution(learner.commune, new, (), record=record),
+            rollups.contribution(learner.commune, old, (), record=record),
+        )
+    else:
+        session.flush()
+        after = contribution_of(session, learner_key=learner.key, commune=learner.commune)
+        delta = rollups.difference(after, before)
+    if delta:
+        rollups.apply(session, delta, shards=shards)
 
 
 def erase(session: Session, *, learner_key: str, shards: int) -> int:
@@ -144,10 +171,34 @@ def quiz_form(
     )
 
 
+def record_progress(
+    session: Session,
+    *,
+    learner: LockedLearner,
+    catalogue: Catalogue,
+    events: list[EventIn],
+    issuer: CertificateIssuer,
+    max_stored: int,
+    rules: progress_service.Rules = progress_service.Rules(),
+) -> Recorded:
+    """A batch of progress events for the locked learner; its enrolments are reported to the change."""
+    recorded = progress_service.record_events(
+        session,
+        learner_key=learner.key,
+        catalogue=catalogue,
+        events=events,
+        issuer=issuer,
+        max_stored=max_stored,
+        rules=rules,
+    )
+    learner.report(recorded.before, recorded.after)
+    return recorded
+
+
 def submit_attempt(
     session: Session,
     *,
-    learner_key: str,
+    learner: LockedLearner,
     catalogue: Catalogue,
     course_slug: str,
     quiz_slug: str,
@@ -158,7 +209,9 @@ def submit_attempt(
     rules: progress_service.Rules = progress_service.Rules(),
 ) -> AttemptOut:
     """Grade an attempt against the form it answers, within the attempt limit; then let progress settle the
-    course. A resent attempt id returns the first reply and costs nothing."""
+    course. A resent attempt id returns the first reply and costs nothing. The learner's enrolments are
+    reported to the change (`changing(..., reports=True)`)."""
+    learner_key = learner.key
     course = catalogue.course(course_slug)
     quiz = course.quiz(quiz_slug)
     if attempt.id is not None:
@@ -166,6 +219,7 @@ def submit_attempt(
             session, learner_key=learner_key, attempt_id=attempt.id, course_slug=course.slug, quiz_slug=quiz.slug
         )
         if previous is not None:
+            learner.report([], [])
             return previous
     form = forms.verify(attempt.form, secret)
     if form is None or (form.learner_key, form.course, form.quiz) != (learner_key, course.slug, quiz.slug):
@@ -195,8 +249,20 @@ def submit_attempt(
         now=now,
         passed_before=passed_before,
     )
-    progress_service.enrol(session, learner_key=learner_key, course_slug=course.slug, at=now)
-    code = progress_service.settle(session, learner_key=learner_key, course=course, issuer=issuer, now=now, rules=rules)
+    state = progress_service.read_state(session, learner_key=learner_key, course_slugs=[course.slug], event_ids=[])
+    before = state.enrolments.get(course.slug)
+    enrolment = progress_service.enrol(session, learner_key=learner_key, course_slug=course.slug, at=now, known=before)
+    enrolment, code = progress_service.settle(
+        session,
+        learner_key=learner_key,
+        course=course,
+        lessons=state.lessons.get(course.slug, {}),
+        enrolment=enrolment,
+        issuer=issuer,
+        now=now,
+        rules=rules,
+    )
+    learner.report([before] if before else [], [enrolment])
     if code is not None:
         reply = quiz_service.note_certificate(session, learner_key=learner_key, reply=reply, code=code)
     return reply

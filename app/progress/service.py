@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import Integer, String, cast, delete, func, insert, literal, null, union_all, update
 from sqlmodel import Session, select
 
 from app.catalogue.service import Catalogue, CourseView
@@ -15,12 +15,52 @@ from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
 from app.config import Settings
 from app.db import utcnow
+from app.errors import AppError
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 from app.progress.schemas import CourseProgressOut, EventIn, ProgressOut
 from app.quizzes import service as quiz_service
 
 LESSON_COMPLETED = "lesson_completed"
 ASSUMED_LESSON_MINUTES = 3  # for a lesson whose author gave no `minutes`
+
+
+class EventQuota(AppError):
+    """A learner's stored events are capped (MAX_EVENTS_PER_LEARNER); waiting does not free the quota."""
+
+    status, code = 429, "event_quota"
+
+
+@dataclass(frozen=True)
+class EnrolmentRow:
+    """One enrolment as read or written by a batch (plain values, no ORM object)."""
+
+    course: str
+    started_at: datetime
+    completed_at: datetime | None = None
+    flagged: bool = False
+
+    def counted(self) -> tuple[str, datetime | None, bool]:
+        """What the statistics count of it: (course, completed_at, flagged)."""
+        return self.course, self.completed_at, self.flagged
+
+
+@dataclass
+class LearnerState:
+    """What a write needs to know about one learner, read in one round trip (`read_state`)."""
+
+    enrolments: dict[str, EnrolmentRow]  # every course the learner started
+    lessons: dict[str, dict[str, datetime]]  # lesson slug -> first completion, for the courses asked about
+    seen: set[uuid.UUID]  # which of the asked event ids are stored already
+    stored_events: int  # how many event ids the learner has stored
+
+
+@dataclass
+class Recorded:
+    """A batch's outcome, and the learner's enrolments before and after it (for the statistics)."""
+
+    plan: BatchPlan
+    before: list[EnrolmentRow]
+    after: list[EnrolmentRow]
 
 
 @dataclass
@@ -111,14 +151,53 @@ def _rejection(
     return None
 
 
-def course_state(session: Session, *, learner_key: str, course_slug: str) -> CourseState:
-    return course_states(session, learner_key=learner_key, course_slugs=[course_slug]).get(course_slug, CourseState())
+def read_state(
+    session: Session, *, learner_key: str, course_slugs: list[str], event_ids: list[uuid.UUID]
+) -> LearnerState:
+    """The learner's enrolments, lesson completions in `course_slugs`, which of `event_ids` are stored, and how
+    many events are stored: one UNION ALL of primary-key range reads, one round trip."""
+    e, c, p = Enrolment, LessonCompletion, ProgressEvent
+    parts = [
+        select(
+            literal("e").label("kind"),
+            e.course_slug.label("course"),
+            cast(null(), String).label("item"),
+            e.started_at.label("first"),
+            e.completed_at.label("second"),
+            e.flagged.label("flag"),
+            cast(null(), Integer).label("n"),
+        ).where(e.learner_key == learner_key),
+        select(literal("n"), null(), null(), null(), null(), null(), func.count()).where(p.learner_key == learner_key),
+    ]
+    if course_slugs:
+        parts.append(
+            select(literal("c"), c.course_slug, c.lesson_slug, c.completed_at, null(), null(), null()).where(
+                c.learner_key == learner_key, c.course_slug.in_(course_slugs)
+            )
+        )
+    if event_ids:
+        parts.append(
+            select(literal("s"), null(), cast(p.event_id, String), null(), null(), null(), null()).where(
+                p.learner_key == learner_key, p.event_id.in_(event_ids)
+            )
+        )
+    state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
+    for kind, course, item, first, second, flag, n in session.execute(union_all(*parts)):
+        if kind == "e":
+            state.enrolments[course] = EnrolmentRow(course, first, second, bool(flag))
+        elif kind == "c":
+            state.lessons.setdefault(course, {})[item] = first
+        elif kind == "s":
+            state.seen.add(uuid.UUID(item))
+        else:
+            state.stored_events = n
+    return state
 
 
 def course_states(
     session: Session, *, learner_key: str, course_slugs: list[str] | None = None
 ) -> dict[str, CourseState]:
-    """Lessons done, quizzes passed and enrolment per course, in three indexed queries."""
+    """Lessons done, quizzes passed and enrolment per course, in three indexed queries (for reading progress)."""
     states: dict[str, CourseState] = {}
 
     def state(slug: str) -> CourseState:
@@ -139,16 +218,22 @@ def course_states(
     return states
 
 
-def enrol(session: Session, *, learner_key: str, course_slug: str, at: datetime) -> Enrolment:
-    """The learner has started the course (the earliest known moment is kept)."""
-    enrolment = session.get(Enrolment, (learner_key, course_slug))
-    if enrolment is None:
-        enrolment = Enrolment(learner_key=learner_key, course_slug=course_slug, started_at=at)
-    elif at < enrolment.started_at:
-        enrolment.started_at = at
-    session.add(enrolment)
-    session.flush()
-    return enrolment
+def enrol(
+    session: Session, *, learner_key: str, course_slug: str, at: datetime, known: EnrolmentRow | None
+) -> EnrolmentRow:
+    """The learner has started the course (the earliest known moment is kept); `known` is the stored row."""
+    table = Enrolment.__table__
+    if known is None:
+        session.execute(insert(table).values(learner_key=learner_key, course_slug=course_slug, started_at=at))
+        return EnrolmentRow(course_slug, at)
+    if at < known.started_at:
+        session.execute(
+            update(table)
+            .where(table.c.learner_key == learner_key, table.c.course_slug == course_slug)
+            .values(started_at=at)
+        )
+        return replace(known, started_at=at)
+    return known
 
 
 def remaining(course: CourseView, state: CourseState) -> tuple[list[str], list[str]]:
@@ -158,7 +243,7 @@ def remaining(course: CourseView, state: CourseState) -> tuple[list[str], list[s
     return lessons, quizzes
 
 
-def implausibly_fast(course: CourseView, lessons: dict[str, datetime], rules: Rules) -> bool:
+def implausibly_fast(course: CourseView, lessons: Mapping[str, datetime], rules: Rules) -> bool:
     """Were the lessons done faster than a share of their `minutes`? Judged from the completion times: the
     time from the first completion to the last must cover the minutes of every lesson after the first."""
     times = sorted(lessons[slug] for slug in course.lesson_order if slug in lessons)
@@ -172,26 +257,35 @@ def settle(
     *,
     learner_key: str,
     course: CourseView,
+    lessons: Mapping[str, datetime],
+    enrolment: EnrolmentRow,
     issuer: CertificateIssuer,
     now: datetime,
     rules: Rules = Rules(),
-) -> str | None:
+) -> tuple[EnrolmentRow, str | None]:
     """Mark the course completed (flagged if implausibly fast) and issue its certificate once every lesson and
-    quiz is done: its code. Certificates say nothing about the flag."""
-    state = course_state(session, learner_key=learner_key, course_slug=course.slug)
-    lessons, quizzes = remaining(course, state)
-    if lessons or quizzes or state.enrolment is None or state.enrolment.completed_at is not None:
-        return None
-    steps = [state.lessons[s] for s in course.lesson_order] + [state.quizzes[q] for q in course.quizzes]
-    completed_at = min(max(steps, default=now), now)
-    state.enrolment.completed_at = max(completed_at, state.enrolment.started_at)
-    state.enrolment.flagged = implausibly_fast(course, state.lessons, rules)
-    session.add(state.enrolment)
-    session.flush()
+    quiz is done: the enrolment as it now is, and the certificate's code if this completed the course.
+    `lessons` are the learner's completions in the course. Quiz passes are read only when every lesson is
+    done. Certificates say nothing about the flag."""
+    if enrolment.completed_at is not None or any(slug not in lessons for slug in course.lesson_order):
+        return enrolment, None
+    passes = quiz_service.first_passes(session, learner_key=learner_key, course_slugs=[course.slug])
+    quizzes = [passes.get((course.slug, quiz)) for quiz in course.quizzes]
+    if None in quizzes:
+        return enrolment, None
+    steps = [lessons[slug] for slug in course.lesson_order] + quizzes
+    completed_at = max(min(max(steps, default=now), now), enrolment.started_at)
+    flagged = implausibly_fast(course, lessons, rules)
+    table = Enrolment.__table__
+    session.execute(
+        update(table)
+        .where(table.c.learner_key == learner_key, table.c.course_slug == course.slug)
+        .values(completed_at=completed_at, flagged=flagged)
+    )
     certificate = certificate_service.issue(
         session, learner_key=learner_key, course=course, issued_at=now, issuer=issuer
     )
-    return certificate.code
+    return replace(enrolment, completed_at=completed_at, flagged=flagged), certificate.code
 
 
 def record_events(
@@ -201,46 +295,72 @@ def record_events(
     catalogue: Catalogue,
     events: list[EventIn],
     issuer: CertificateIssuer,
+    max_stored: int,
     rules: Rules = Rules(),
-) -> BatchPlan:
-    """Apply a batch: resent ids change nothing, completions keep their earliest time."""
+) -> Recorded:
+    """Apply a batch: resent ids change nothing, completions keep their earliest time.
+
+    Set-based: one read of the learner's state, one multi-row insert per table, an enrolment row and a
+    course completion only where they change; no ORM objects. The caller holds the learner's lock.
+    """
     now = utcnow()
-    ids = [event.id for event in events]
-    seen = set(
-        session.exec(
-            select(ProgressEvent.event_id).where(
-                ProgressEvent.learner_key == learner_key, ProgressEvent.event_id.in_(ids)
-            )
-        ).all()
-    )
     courses = sorted({e.course for e in events if e.course in catalogue.courses})
-    states = course_states(session, learner_key=learner_key, course_slugs=courses)
-    done = {slug: set(s.lessons) for slug, s in states.items()}
-    plan = plan_batch(events, seen=seen, catalogue=catalogue, done=done, now=now, rules=rules)
+    state = read_state(session, learner_key=learner_key, course_slugs=courses, event_ids=[e.id for e in events])
+    if state.stored_events + len(events) > max_stored:
+        raise EventQuota(f"this learner has stored {state.stored_events} events, the most is {max_stored}")
+    done = {slug: set(lessons) for slug, lessons in state.lessons.items()}
+    plan = plan_batch(events, seen=state.seen, catalogue=catalogue, done=done, now=now, rules=rules)
     touched: dict[str, datetime] = {}
     earliest: dict[tuple[str, str], datetime] = {}
     for event, at in plan.accepted:
-        session.add(ProgressEvent(learner_key=learner_key, event_id=event.id, received_at=now))
         key = (event.course, event.lesson)
         earliest[key] = min(at, earliest.get(key, at))
         touched[event.course] = min(at, touched.get(event.course, at))
-    for (course_slug, lesson_slug), at in earliest.items():
-        known = states.get(course_slug, CourseState()).lessons.get(lesson_slug)
+    if plan.accepted:
+        session.execute(
+            insert(ProgressEvent.__table__),
+            [{"learner_key": learner_key, "event_id": event.id, "received_at": now} for event, _ in plan.accepted],
+        )
+    completions = LessonCompletion.__table__
+    new = []
+    for (course_slug, lesson_slug), at in sorted(earliest.items()):
+        lessons = state.lessons.setdefault(course_slug, {})
+        known = lessons.get(lesson_slug)
         if known is None:
-            session.add(
-                LessonCompletion(
-                    learner_key=learner_key, course_slug=course_slug, lesson_slug=lesson_slug, completed_at=at
-                )
+            new.append(
+                {"learner_key": learner_key, "course_slug": course_slug, "lesson_slug": lesson_slug, "completed_at": at}
             )
         elif at < known:  # an older offline event: the first completion time is kept
-            session.get(LessonCompletion, (learner_key, course_slug, lesson_slug)).completed_at = at
-    session.flush()
+            session.execute(
+                update(completions)
+                .where(
+                    completions.c.learner_key == learner_key,
+                    completions.c.course_slug == course_slug,
+                    completions.c.lesson_slug == lesson_slug,
+                )
+                .values(completed_at=at)
+            )
+        else:
+            continue
+        lessons[lesson_slug] = at
+    if new:
+        session.execute(insert(completions), new)
+    after = dict(state.enrolments)
     for course_slug, first_at in sorted(touched.items()):
-        enrol(session, learner_key=learner_key, course_slug=course_slug, at=first_at)
-        settle(
-            session, learner_key=learner_key, course=catalogue.course(course_slug), issuer=issuer, now=now, rules=rules
+        enrolment = enrol(
+            session, learner_key=learner_key, course_slug=course_slug, at=first_at, known=after.get(course_slug)
         )
-    return plan
+        after[course_slug], _ = settle(
+            session,
+            learner_key=learner_key,
+            course=catalogue.course(course_slug),
+            lessons=state.lessons.get(course_slug, {}),
+            enrolment=enrolment,
+            issuer=issuer,
+            now=now,
+            rules=rules,
+        )
+    return Recorded(plan, before=list(state.enrolments.values()), after=list(after.values()))
 
 
 def summary(session: Session, *, learner_key: str, catalogue: Catalogue) -> ProgressOut:
@@ -288,11 +408,6 @@ def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, 
         Enrolment.learner_key, Enrolment.course_slug
     )
     yield from session.execute(query.execution_options(yield_per=batch))
-
-
-def stored_events(session: Session, *, learner_key: str) -> int:
-    """How many event ids the learner has stored (an index range count)."""
-    return session.exec(select(func.count()).where(ProgressEvent.learner_key == learner_key)).one()
 
 
 def forget(session: Session, *, learner_key: str) -> None:
