@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
     database_url: str = "sqlite:///./bdhvs.db"
+    # Connections each worker keeps open (PostgreSQL), and how many more it may open for a burst.
+    database_pool_size: int = Field(default=20, ge=1, le=1000)
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
     app_env: Literal["development", "test", "production"] = "development"
     content_dir: Path = Path("content")
 

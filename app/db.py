@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import DateTime, Engine, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import NullPool
@@ -51,15 +52,19 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL, tuned for SQLite or PostgreSQL."""
+def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10) -> Engine:
+    """An engine for any SQLAlchemy URL, tuned for SQLite or PostgreSQL.
+
+    The pool keeps `pool_size` connections open: size it to the requests one worker runs at once, since
+    a connection opened beyond it (overflow) is closed again when returned, and opening one costs more
+    than the whole write it serves."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
 
 
 def make_unpooled_engine(url: str) -> Engine:
@@ -76,16 +81,35 @@ def insert_for(session: Session, table: Table):
     return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
 
 
+def dialect_insert(dialect: str, table: Table):
+    """`insert_for` by dialect name: for statements built once and reused (their compiled form is cached)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def _session_for(engine: Engine) -> AsyncIterator[Session]:
+    """A session opened on the event loop (no I/O: it connects on first use, in the handler's thread) and
+    closed there too when its work was committed; only a transaction still open (a read, or a write cut
+    short by an error) is closed in the thread pool, since its rollback is a round trip."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+    finally:
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; the engine comes from the app (tests swap it)."""
     engine = request.app.state.engine
     if request.method in ("GET", "HEAD"):
         engine = engine.execution_options(read_only=True)
-    with Session(engine, expire_on_commit=False) as session:
+    async for session in _session_for(engine):
         yield session
 
 
@@ -98,9 +122,9 @@ def read_engine(request: Request) -> Engine:
     return engine.execution_options(read_only=True)
 
 
-def get_read_session(request: Request) -> Iterator[Session]:
+async def get_read_session(request: Request) -> AsyncIterator[Session]:
     """A read-only session on the replica: for reads that may lag a few seconds (statistics, catalogue)."""
-    with Session(read_engine(request), expire_on_commit=False) as session:
+    async for session in _session_for(read_engine(request)):
         yield session
 
 

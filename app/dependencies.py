@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from app.config import Settings
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         description="Lessons, quizzes, offline-safe progress, verifiable certificates and locality statistics.",
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(
+        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+    )
     app.state.replica_engine = make_replica_engine(settings.database_replica_url)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)

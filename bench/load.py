@@ -11,8 +11,11 @@ WRK = "/usr/bin/wrk"
 
 BATCH_LUA = r"""
 -- Progress batches: one learner token per request from TOKENS (a file, one per line), taken round-robin
--- by thread; 7 lesson_completed events with ids unique in this run (salt, thread, counter, index).
+-- over all threads (thread t takes tokens t, t + THREADS, ...: every learner in turn, not one per thread);
+-- 7 lesson_completed events with ids unique in this run (salt, thread, counter, index).
+-- THREADS is passed in: each thread runs in its own Lua state, where `threads` (filled in setup) is empty.
 local tokens_file, salt, course, lessons_csv = "%(tokens)s", %(salt)d, "%(course)s", "%(lessons)s"
+local nthreads = %(threads)d
 local threads, counter, tokens, lessons = {}, 0, {}, {}
 local thread_id = 0
 function setup(thread)
@@ -27,7 +30,7 @@ function init(args)
 end
 function request()
   counter = counter + 1
-  local token = tokens[((counter - 1) * #threads + thread_id) %% #tokens + 1]
+  local token = tokens[((counter - 1) * nthreads + thread_id) %% #tokens + 1]
   local events = {}
   for i, lesson in ipairs(lessons) do
     local id = string.format("%%08x-%%04x-4%%03x-8%%03x-%%012x", salt, thread_id, i, 0, counter)
@@ -62,10 +65,12 @@ end
 """
 
 
-def batch_script(path: Path, *, tokens: Path, salt: int, course: str, lessons: list[str], at: str) -> Path:
-    path.write_text(
-        BATCH_LUA % {"tokens": tokens, "salt": salt, "course": course, "lessons": ",".join(lessons), "at": at}
-    )
+def batch_script(
+    path: Path, *, tokens: Path, salt: int, course: str, lessons: list[str], at: str, threads: int
+) -> Path:
+    """The progress-batch Lua script for a wrk run with `threads` threads."""
+    values = {"tokens": tokens, "salt": salt, "course": course, "lessons": ",".join(lessons), "at": at}
+    path.write_text(BATCH_LUA % {**values, "threads": threads})
     return path
 
 

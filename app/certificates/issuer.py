@@ -23,7 +23,7 @@ class CertificateIssuer:
         return self.signer.sign(claims)
 
 
-def get_issuer(request: Request) -> CertificateIssuer:
+async def get_issuer(request: Request) -> CertificateIssuer:
     return request.app.state.issuer
 
 

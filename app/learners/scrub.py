@@ -67,7 +67,7 @@ class Scrubber:
                 log.exception("scrub after erasure failed")
 
 
-def get_scrubber(request: Request) -> Scrubber:
+async def get_scrubber(request: Request) -> Scrubber:
     return request.app.state.scrubber
 
 

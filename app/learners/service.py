@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
@@ -24,7 +25,7 @@ from app.auth.tokens import Identity
 from app.catalogue.service import Catalogue
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
-from app.db import insert_for, utcnow
+from app.db import dialect_insert, utcnow
 from app.errors import Conflict, Forbidden, Unprocessable
 from app.learners.models import Learner
 from app.limits.limiter import Limiter
@@ -65,6 +66,19 @@ class LockedLearner:
         self.reported = (before, after)
 
 
+@lru_cache(maxsize=4)
+def _claiming(dialect: str):
+    """Insert the learner or lock their existing row, returning its commune: one statement, built once.
+
+    DO UPDATE (of nothing that changes) rather than DO NOTHING: the row comes back, locked, in one round trip.
+    """
+    table = Learner.__table__
+    insert = dialect_insert(dialect, table)
+    return insert.on_conflict_do_update(index_elements=["key"], set_={"key": insert.excluded.key}).returning(
+        table.c.commune
+    )
+
+
 def ensure_learner(session: Session, *, identity: Identity, shards: int) -> LockedLearner:
     """Create or lock the caller's learner row in one statement; all changes of one learner queue here.
 
@@ -73,13 +87,9 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lock
     """
     if identity.locality is None:
         raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
-    table = Learner.__table__
-    upsert = insert_for(session, table).values(key=identity.learner_key, commune=identity.locality, created_at=utcnow())
-    # DO UPDATE (of nothing that changes) rather than DO NOTHING: the row comes back, locked, in one round trip.
+    dialect = session.get_bind().dialect.name
     commune = session.execute(
-        upsert.on_conflict_do_update(index_elements=["key"], set_={"key": upsert.excluded.key}).returning(
-            table.c.commune
-        )
+        _claiming(dialect), {"key": identity.learner_key, "commune": identity.locality, "created_at": utcnow()}
     ).scalar_one()
     if commune != identity.locality:
         enrolments = progress_service.enrolments_of(session, learner_key=identity.learner_key)
@@ -88,6 +98,7 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lock
         before = rollups.contribution(commune, enrolments, own_ratings, record=record)
         after = rollups.contribution(identity.locality, enrolments, own_ratings, record=record)
         rollups.apply(session, rollups.difference(after, before), shards=shards)
+        table = Learner.__table__
         session.execute(update(table).where(table.c.key == identity.learner_key).values(commune=identity.locality))
     return LockedLearner(identity.learner_key, identity.locality)
 

@@ -1,4 +1,7 @@
-"""Named dependencies that count a call against the shared limiter before the handler runs."""
+"""Named dependencies that count a call against the shared limiter before the handler runs.
+
+Like every cheap dependency here they are `async def`: a plain `def` dependency costs a thread-pool hop.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ from app.auth.tokens import Identity
 from app.limits.limiter import LimiterDep
 
 
-def learner_write(identity: Learner, limiter: LimiterDep) -> Identity:
-    limiter.require("learner_write", identity.learner_key, "too many changes from this learner")
+async def learner_write(identity: Learner, limiter: LimiterDep) -> Identity:
+    await limiter.arequire("learner_write", identity.learner_key, "too many changes from this learner")
     return identity
 
 
-def stats_read(identity: StatsReader, limiter: LimiterDep) -> Identity:
-    limiter.require("stats_read", f"{identity.issuer}\n{identity.subject}", "too many statistics requests")
+async def stats_read(identity: StatsReader, limiter: LimiterDep) -> Identity:
+    await limiter.arequire("stats_read", f"{identity.issuer}\n{identity.subject}", "too many statistics requests")
     return identity
 
 

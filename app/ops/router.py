@@ -70,7 +70,7 @@ def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok", "schema": sorted(current), **extra})
 
 
-def metrics_reader(request: Request, settings: SettingsDep) -> None:
+async def metrics_reader(request: Request, settings: SettingsDep) -> None:
     """In production /metrics needs an admin token (counts per route can time other people's actions)."""
     if settings.is_production:
         identity = get_identity(request)

@@ -6,8 +6,9 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
-from sqlalchemy import Integer, String, cast, delete, func, insert, literal, null, union_all, update
+from sqlalchemy import Integer, String, bindparam, cast, delete, func, insert, literal, null, union_all, update
 from sqlmodel import Session, select
 
 from app.catalogue.service import Catalogue, CourseView
@@ -151,13 +152,12 @@ def _rejection(
     return None
 
 
-def read_state(
-    session: Session, *, learner_key: str, course_slugs: list[str], event_ids: list[uuid.UUID]
-) -> LearnerState:
-    """The learner's enrolments, lesson completions in `course_slugs`, which of `event_ids` are stored, and how
-    many events are stored: one UNION ALL of primary-key range reads, one round trip."""
+@lru_cache(maxsize=1)
+def _state_query():
+    """The UNION ALL behind `read_state`, built once (bound: key, courses, ids; empty lists match nothing)."""
     e, c, p = Enrolment, LessonCompletion, ProgressEvent
-    parts = [
+    key = bindparam("key")
+    return union_all(
         select(
             literal("e").label("kind"),
             e.course_slug.label("course"),
@@ -166,23 +166,25 @@ def read_state(
             e.completed_at.label("second"),
             e.flagged.label("flag"),
             cast(null(), Integer).label("n"),
-        ).where(e.learner_key == learner_key),
-        select(literal("n"), null(), null(), null(), null(), null(), func.count()).where(p.learner_key == learner_key),
-    ]
-    if course_slugs:
-        parts.append(
-            select(literal("c"), c.course_slug, c.lesson_slug, c.completed_at, null(), null(), null()).where(
-                c.learner_key == learner_key, c.course_slug.in_(course_slugs)
-            )
-        )
-    if event_ids:
-        parts.append(
-            select(literal("s"), null(), cast(p.event_id, String), null(), null(), null(), null()).where(
-                p.learner_key == learner_key, p.event_id.in_(event_ids)
-            )
-        )
+        ).where(e.learner_key == key),
+        select(literal("n"), null(), null(), null(), null(), null(), func.count()).where(p.learner_key == key),
+        select(literal("c"), c.course_slug, c.lesson_slug, c.completed_at, null(), null(), null()).where(
+            c.learner_key == key, c.course_slug.in_(bindparam("courses", expanding=True))
+        ),
+        select(literal("s"), null(), cast(p.event_id, String), null(), null(), null(), null()).where(
+            p.learner_key == key, p.event_id.in_(bindparam("ids", expanding=True))
+        ),
+    )
+
+
+def read_state(
+    session: Session, *, learner_key: str, course_slugs: list[str], event_ids: list[uuid.UUID]
+) -> LearnerState:
+    """The learner's enrolments, lesson completions in `course_slugs`, which of `event_ids` are stored, and how
+    many events are stored: one UNION ALL of primary-key range reads, one round trip."""
     state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
-    for kind, course, item, first, second, flag, n in session.execute(union_all(*parts)):
+    params = {"key": learner_key, "courses": list(course_slugs), "ids": list(event_ids)}
+    for kind, course, item, first, second, flag, n in session.execute(_state_query(), params):
         if kind == "e":
             state.enrolments[course] = EnrolmentRow(course, first, second, bool(flag))
         elif kind == "c":

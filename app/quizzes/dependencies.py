@@ -15,7 +15,7 @@ def form_secret(settings: Settings) -> bytes:
     return hmac.new(settings.pepper_bytes(), b"quiz-forms", hashlib.sha256).digest()
 
 
-def get_form_secret(request: Request) -> bytes:
+async def get_form_secret(request: Request) -> bytes:
     return request.app.state.form_secret
 
 

@@ -12,11 +12,12 @@ import random
 from collections import Counter
 from collections.abc import Iterable
 from datetime import date, datetime
+from functools import lru_cache
 
 from sqlmodel import Session
 
 from app.clock import local_day
-from app.db import insert_for
+from app.db import dialect_insert
 from app.stats.models import ALL_COURSES, COUNTER_FIELDS, DAILY_FIELDS, CompletionDaily, CompletionRollup
 
 # Keys of a contribution Counter (days are counted in Vietnam's time):
@@ -94,8 +95,21 @@ def apply(session: Session, delta: Counter, *, shards: int) -> None:
     write_rows(session, delta, shard=_transaction_shard(session, shards))
 
 
+@lru_cache(maxsize=8)
+def _adding(dialect: str, daily: bool):
+    """INSERT ... ON CONFLICT DO UPDATE SET field = field + excluded.field, built once per dialect and table
+    (executed with a list of rows: one statement, its compiled form cached)."""
+    table = CompletionDaily.__table__ if daily else CompletionRollup.__table__
+    fields = DAILY_FIELDS if daily else COUNTER_FIELDS
+    keys = ["course_slug", "commune", "day", "shard"] if daily else ["course_slug", "commune", "shard"]
+    insert = dialect_insert(dialect, table)
+    return insert.on_conflict_do_update(
+        index_elements=keys, set_={name: table.c[name] + insert.excluded[name] for name in fields}
+    )
+
+
 def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
-    """Add delta to the counter rows of one shard (upserts, in a fixed order)."""
+    """Add delta to the counter rows of one shard (one multi-row upsert per table, rows in a fixed order)."""
     rollups: dict[tuple[str, str], Counter] = {}
     daily: dict[tuple[str, str, date], Counter] = {}
     for key, change in delta.items():
@@ -105,25 +119,16 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
             rollups.setdefault((key[1], key[2]), Counter())[key[3]] += change
         else:
             daily.setdefault((key[1], key[2], key[3]), Counter())[key[4]] += change
-    rollup_table = CompletionRollup.__table__
-    for (course, commune), fields in sorted(rollups.items()):
-        values = {name: fields.get(name, 0) for name in COUNTER_FIELDS}
-        stmt = insert_for(session, rollup_table).values(course_slug=course, commune=commune, shard=shard, **values)
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["course_slug", "commune", "shard"],
-                set_={name: rollup_table.c[name] + stmt.excluded[name] for name in values},
-            )
-        )
-    daily_table = CompletionDaily.__table__
-    for (course, commune, day), fields in sorted(daily.items()):
-        values = {name: fields.get(name, 0) for name in DAILY_FIELDS}
-        stmt = insert_for(session, daily_table).values(
-            course_slug=course, commune=commune, day=day, shard=shard, **values
-        )
-        session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=["course_slug", "commune", "day", "shard"],
-                set_={name: daily_table.c[name] + stmt.excluded[name] for name in values},
-            )
-        )
+    dialect = session.get_bind().dialect.name
+    if rollups:
+        rows = [
+            {"course_slug": course, "commune": commune, "shard": shard, **{f: fields[f] for f in COUNTER_FIELDS}}
+            for (course, commune), fields in sorted(rollups.items())
+        ]
+        session.execute(_adding(dialect, daily=False), rows)
+    if daily:
+        rows = [
+            {"course_slug": c, "commune": m, "day": day, "shard": shard, **{f: fields[f] for f in DAILY_FIELDS}}
+            for (c, m, day), fields in sorted(daily.items())
+        ]
+        session.execute(_adding(dialect, daily=True), rows)

@@ -40,18 +40,18 @@ class CourseKey:
     requested: str | None  # as asked (None: all courses)
 
 
-def course_key(
+async def course_key(
     catalogue: CatalogueDep,
     course: Annotated[str | None, Query(max_length=64, description="a course slug; omitted: all courses")] = None,
 ) -> CourseKey:
     return CourseKey(ALL_COURSES if course is None else catalogue.course(course).slug, course)  # 404 if unknown
 
 
-def province_code(province: Annotated[str | None, Query(max_length=2)] = None) -> str | None:
+async def province_code(province: Annotated[str | None, Query(max_length=2)] = None) -> str | None:
     return official.province(province).code if province is not None else None
 
 
-def commune_table(
+async def commune_table(
     province: Annotated[str | None, Depends(province_code)],
     level: Annotated[
         Literal["province", "commune"] | None, Query(description="default: commune with province=")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
@@ -82,3 +83,17 @@ def test_stored_events_per_learner_are_capped(client, content, auth, app, settin
     refused = client.post("/api/v1/progress/events", json=batch(5), headers=headers)
     assert refused.status_code == 429 and refused.json()["error"]["code"] == "event_quota"
     assert client.post("/api/v1/progress/events", json=batch(2), headers=headers).status_code == 200
+
+
+def test_the_memory_storage_sweeps_once_a_second_and_expired_windows_open_again(settings):
+    limiter = Limiter(settings.model_copy(update={"quiz_attempt_limits": "2/second", "redis_url": None}))
+    key = str(uuid.uuid4())
+    assert [limiter.hit("attempt", key).allowed for _ in range(3)] == [True, True, False]
+    timer = limiter.storage.timer
+    assert timer.interval == limiter.storage.SWEEP_SECONDS == 1.0 and timer.daemon  # not limits' 10 ms
+    time.sleep(2.1)  # two whole windows later the previous window weighs nothing: room again
+    assert limiter.hit("attempt", key).allowed
+    time.sleep(2.5)  # the key's counters have expired; the next activity schedules a sweep that frees them
+    limiter.hit("attempt", str(uuid.uuid4()))
+    time.sleep(1.5)
+    assert not [k for k in limiter.storage.storage if key in k]
