@@ -78,10 +78,10 @@ def _csv(request: Request, header: list[str], rows, release: ReleaseOut, filenam
     )
 
 
-def _json(request: Request, out) -> Response:
+def _json(request: Request, body: bytes) -> Response:
     return conditional(
         request,
-        out.model_dump_json().encode(),
+        body,
         media_type="application/json",
         cache_control=CACHE_CONTROL,
         headers={"Vary": "Authorization, Accept-Encoding"},
@@ -100,7 +100,7 @@ def get_completion(
     """Started, completed and flagged per province, or per commune of one province, with a national total."""
     out = service.completion(session, course_slug=course.slug, course=course.requested, province=province)
     if format == "json":
-        return _json(request, out)
+        return _json(request, out.model_dump_json().encode())
     header = list(CompletionRow.model_fields)
     rows = [*out.rows, *([out.province] if out.province else []), out.total]
     name = f"completion_{course.requested or 'all-courses'}_{province or 'provinces'}_release-{out.release.id}.csv"
@@ -119,13 +119,14 @@ def get_timeseries(
     format: Format = "json",
 ) -> Response:
     """New completions per day and the running total, nationally or for one province."""
-    out = service.timeseries(
+    series = service.timeseries(
         session, course_slug=course.slug, course=course.requested, province=province, start=start, end=end
     )
     if format == "json":
-        return _json(request, out)
-    rows = ([r.day.isoformat(), province or "", out.name, r.completed, r.running_total] for r in out.rows)
-    first, last = out.rows[0].day, out.rows[-1].day
+        return _json(request, series.json())
+    out = series.head
+    rows = ([day.isoformat(), province or "", out.name, done, total] for day, done, total in series.days)
+    first, last = series.days[0][0], series.days[-1][0]
     name = f"timeseries_{course.requested or 'all-courses'}_{province or 'national'}_{first}_{last}.csv"
     return _csv(request, ["day", "code", "name", "completed", "running_total"], rows, out.release, name)
 

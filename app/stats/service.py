@@ -7,8 +7,10 @@ plus its own row and the nation's, or at most the days of one requested window.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from pydantic_core import to_json
 from sqlmodel import Session, select
 
 from app.clock import VIETNAM, local_day
@@ -18,7 +20,7 @@ from app.errors import AppError, Unprocessable
 from app.localities.official import COMMUNES_BY_PROVINCE, PROVINCES
 from app.stats import release as releasing
 from app.stats.models import LocalityTarget, ReleaseCell, ReleaseDay, StatsRelease
-from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, SeriesRow, TimeseriesOut
+from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, TimeseriesOut
 
 NATIONAL = releasing.NATIONAL
 MAX_SERIES_DAYS = 3660
@@ -125,6 +127,20 @@ def series_window(found: StatsRelease, start: date | None, end: date | None) -> 
     return start, end
 
 
+@dataclass(frozen=True)
+class Series:
+    """A published series, kept as plain tuples: a year of days costs microseconds to encode, not models."""
+
+    head: TimeseriesOut  # everything but the rows (rows=[])
+    days: list[tuple[date, int | None, int | None]]  # (day, completed, running_total); None = withheld
+
+    def json(self) -> bytes:
+        """The TimeseriesOut JSON, rows encoded straight from the tuples."""
+        out = self.head.model_dump(mode="json")
+        out["rows"] = [{"day": d, "completed": c, "running_total": r} for d, c, r in self.days]
+        return to_json(out)
+
+
 def timeseries(
     session: Session,
     *,
@@ -133,7 +149,7 @@ def timeseries(
     province: str | None,
     start: date | None,
     end: date | None,
-) -> TimeseriesOut:
+) -> Series:
     """New completions per day and the running total, nationally or for one province, from the latest release."""
     found = latest_release(session)
     start, end = series_window(found, start, end)
@@ -145,23 +161,21 @@ def timeseries(
         ReleaseDay.day >= start,
         ReleaseDay.day <= end,
     )
-    # Plain tuples, not ORM objects, and rows built without re-validation: the per-day cost is what makes a
-    # year's series slower than a month's.
     stored = {day: (completed, running) for day, completed, running in session.execute(query)}
-    rows = []
+    days = []
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
         # an area nobody completed in has no stored days: withheld like any small count
-        completed, running = stored.get(day, (None, None))
-        rows.append(SeriesRow.model_construct(day=day, completed=completed, running_total=running))
-    return TimeseriesOut(
+        days.append((day, *stored.get(day, (None, None))))
+    head = TimeseriesOut(
         release=release_out(found),
         course=course,
         province=province,
         name=PROVINCES[province].name if province else "Toàn quốc",
         suppression_k=found.method["k"],
-        rows=rows,
+        rows=[],
     )
+    return Series(head, days)
 
 
 def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
