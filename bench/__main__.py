@@ -113,6 +113,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=365, help="days of seeded statistics counters")
     parser.add_argument("--keep", action="store_true", help="keep the database and the work directory")
     args = parser.parse_args()
+    load.ensure_wrk()
     seconds = 10 if args.quick else 30
     stat_calls = 15 if args.quick else 60
     work = Path(tempfile.mkdtemp(prefix="bdhvs-bench-"))

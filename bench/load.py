@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 WRK = "/usr/bin/wrk"
+
+
+def ensure_wrk() -> None:
+    """wrk comes from Debian's packages: installed here when running as root, else a clear instruction."""
+    if Path(WRK).exists():
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"],
+            check=True,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
+        return
+    raise SystemExit("the bench drives load with wrk: install it first (Debian: sudo apt-get install wrk)")
+
 
 BATCH_LUA = r"""
 -- Progress batches: one learner token per request from TOKENS (a file, one per line), taken round-robin
