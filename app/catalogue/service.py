@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -108,7 +109,7 @@ class CourseView:
     glossary_etag: str = '""'
     first_published_at: datetime | None = None  # of the course's first version: nobody studied it before
 
-    @property
+    @cached_property  # a snapshot never changes; progress checks the order on every event
     def lesson_order(self) -> tuple[str, ...]:
         return tuple(slug for module in self.modules for slug in module.lessons)
 

@@ -88,9 +88,13 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lock
     if identity.locality is None:
         raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
     dialect = session.get_bind().dialect.name
-    commune = session.execute(
-        _claiming(dialect), {"key": identity.learner_key, "commune": identity.locality, "created_at": utcnow()}
-    ).scalar_one()
+    commune = (
+        session.connection()
+        .execute(
+            _claiming(dialect), {"key": identity.learner_key, "commune": identity.locality, "created_at": utcnow()}
+        )
+        .scalar_one()
+    )
     if commune != identity.locality:
         enrolments = progress_service.enrolments_of(session, learner_key=identity.learner_key)
         own_ratings = ratings.ratings_of(session, learner_key=identity.learner_key)

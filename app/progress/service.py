@@ -152,6 +152,12 @@ def _rejection(
     return None
 
 
+@lru_cache(maxsize=4)
+def _inserting(model):
+    """A plain INSERT of `model`'s table, built once (executed with a list of rows)."""
+    return insert(model.__table__)
+
+
 @lru_cache(maxsize=1)
 def _state_query():
     """The UNION ALL behind `read_state`, built once (bound: key, courses, ids; empty lists match nothing)."""
@@ -184,7 +190,7 @@ def read_state(
     many events are stored: one UNION ALL of primary-key range reads, one round trip."""
     state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
     params = {"key": learner_key, "courses": list(course_slugs), "ids": list(event_ids)}
-    for kind, course, item, first, second, flag, n in session.execute(_state_query(), params):
+    for kind, course, item, first, second, flag, n in session.connection().execute(_state_query(), params):
         if kind == "e":
             state.enrolments[course] = EnrolmentRow(course, first, second, bool(flag))
         elif kind == "c":
@@ -226,7 +232,9 @@ def enrol(
     """The learner has started the course (the earliest known moment is kept); `known` is the stored row."""
     table = Enrolment.__table__
     if known is None:
-        session.execute(insert(table).values(learner_key=learner_key, course_slug=course_slug, started_at=at))
+        session.connection().execute(
+            insert(table).values(learner_key=learner_key, course_slug=course_slug, started_at=at)
+        )
         return EnrolmentRow(course_slug, at)
     if at < known.started_at:
         session.execute(
@@ -319,10 +327,8 @@ def record_events(
         earliest[key] = min(at, earliest.get(key, at))
         touched[event.course] = min(at, touched.get(event.course, at))
     if plan.accepted:
-        session.execute(
-            insert(ProgressEvent.__table__),
-            [{"learner_key": learner_key, "event_id": event.id, "received_at": now} for event, _ in plan.accepted],
-        )
+        rows = [{"learner_key": learner_key, "event_id": event.id, "received_at": now} for event, _ in plan.accepted]
+        session.connection().execute(_inserting(ProgressEvent), rows)
     completions = LessonCompletion.__table__
     new = []
     for (course_slug, lesson_slug), at in sorted(earliest.items()):
@@ -346,7 +352,7 @@ def record_events(
             continue
         lessons[lesson_slug] = at
     if new:
-        session.execute(insert(completions), new)
+        session.connection().execute(_inserting(LessonCompletion), new)
     after = dict(state.enrolments)
     for course_slug, first_at in sorted(touched.items()):
         enrolment = enrol(

@@ -125,10 +125,10 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
             {"course_slug": course, "commune": commune, "shard": shard, **{f: fields[f] for f in COUNTER_FIELDS}}
             for (course, commune), fields in sorted(rollups.items())
         ]
-        session.execute(_adding(dialect, daily=False), rows)
+        session.connection().execute(_adding(dialect, daily=False), rows)
     if daily:
         rows = [
             {"course_slug": c, "commune": m, "day": day, "shard": shard, **{f: fields[f] for f in DAILY_FIELDS}}
             for (c, m, day), fields in sorted(daily.items())
         ]
-        session.execute(_adding(dialect, daily=True), rows)
+        session.connection().execute(_adding(dialect, daily=True), rows)
