@@ -117,9 +117,15 @@ class Limiter:
         reset_after = max(1, math.ceil(stat.reset_time - now))
         return Decision(allowed, window.amount, max(stat.remaining, 0), reset_after, category)
 
+    async def ahit(self, category: str, key: str) -> Decision:
+        """`hit` for async code: in memory it runs inline (microseconds); with Redis, in the thread pool, so
+        its round trips never hold the event loop."""
+        if isinstance(self.storage, MemoryStorage):
+            return self.hit(category, key)
+        return await run_in_threadpool(self.hit, category, key)
+
     async def arequire(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> Decision:
-        """`require` for async dependencies: in memory it runs inline (microseconds); with Redis, in the
-        thread pool, so its round trips never hold the event loop."""
+        """`require` for async dependencies (see `ahit`)."""
         if isinstance(self.storage, MemoryStorage):
             return self.require(category, key, message, code=code)
         return await run_in_threadpool(self.require, category, key, message, code=code)

@@ -36,7 +36,7 @@ class ClientRateLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] in EXEMPT or cheap_read(scope):
             return await self.app(scope, receive, send)
-        decision = self.limiter.hit("client", self._client(scope))
+        decision = await self.limiter.ahit("client", self._client(scope))
         if decision.allowed:
             return await self.app(scope, receive, send)
         body = json.dumps(
