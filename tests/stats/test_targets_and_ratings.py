@@ -110,12 +110,13 @@ def test_one_rating_per_learner_and_course_that_can_change(client, auth, content
 
 
 def test_satisfaction_is_published_from_enough_ratings_to_one_decimal(client, auth, content, release):
-    for sub, stars in (("a", 5), ("b", 4)):
-        _rate(client, auth, sub, stars)
+    _rate(client, auth, "a", 5)
     release()
     rows = {r["code"]: r for r in client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()["rows"]}
-    assert rows["08"]["satisfaction"] is None  # 2 ratings: fewer than the minimum (3 in tests)
-    for sub in ("c", "d", "e", "f"):
+    # 1 rating: under the minimum (3 in tests) even with the largest noise (+1 in tests). With 2 it was a coin
+    # toss: 2 + 1 reaches 3, and the cell key (from the learners' keys, new every run) decides.
+    assert rows["08"]["satisfaction"] is None
+    for sub in ("b", "c", "d", "e", "f"):
         _rate(client, auth, sub, 3)
     release()
     body = client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()
