@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     # Connections each worker keeps open (PostgreSQL), and how many more it may open for a burst.
     database_pool_size: int = Field(default=20, ge=1, le=1000)
     database_max_overflow: int = Field(default=10, ge=0, le=1000)
+    # Test each pooled connection before use (a round trip per request); off: a dead one fails one request (503).
+    database_pre_ping: bool = False
     app_env: Literal["development", "test", "production"] = "development"
     content_dir: Path = Path("content")
 

@@ -69,7 +69,10 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(
-        settings.database_url, pool_size=settings.database_pool_size, max_overflow=settings.database_max_overflow
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pre_ping=settings.database_pre_ping,
     )
     app.state.replica_engine = make_replica_engine(settings.database_replica_url)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
