@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import DateTime, Engine, Table, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, Insert, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
@@ -88,6 +89,56 @@ def insert_for(session: Session, table: Table):
 def dialect_insert(dialect: str, table: Table):
     """`insert_for` by dialect name: for statements built once and reused (their compiled form is cached)."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class Writes:
+    """Inserts of one change, sent together at its end: on PostgreSQL as one statement (each insert a
+    data-modifying CTE: one round trip for all of them), elsewhere one executemany after another. Whatever
+    reads or changes these rows before the end calls `send` first.
+
+    An insert may add to existing rows instead (`adding=(conflict keys, fields)`: ON CONFLICT DO UPDATE SET
+    field = field + excluded.field), as the statistics counters do.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[Insert, list[dict], tuple[tuple[str, ...], tuple[str, ...]] | None]] = []
+
+    def add(
+        self, statement: Insert, rows: list[dict], *, adding: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    ) -> None:
+        if rows:
+            self.items.append((statement, rows, adding))
+
+    def send(self, session: Session) -> None:
+        items, self.items = self.items, []
+        if not items:
+            return
+        connection = session.connection()
+        if connection.dialect.name != "postgresql" or len(items) == 1:
+            for statement, rows, _ in items:
+                connection.execute(statement, rows)
+            return
+        parts, params = [], []
+        for n, (statement, rows, adding) in enumerate(items):
+            columns = tuple(rows[0])
+            parts.append(f"w{n} AS ({_insert_sql(statement.table.name, columns, len(rows), adding)})")
+            params.extend(row[column] for row in rows for column in columns)
+        connection.exec_driver_sql(f"WITH {', '.join(parts)} SELECT 1", tuple(params))
+
+
+@lru_cache(maxsize=512)
+def _insert_sql(
+    table: str, columns: tuple[str, ...], rows: int, adding: tuple[tuple[str, ...], tuple[str, ...]] | None
+) -> str:
+    """A multi-row INSERT for PostgreSQL with positional parameters, made once per shape. Names come from the
+    models' tables, never from input."""
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"  # noqa: S608 - names from the models, values bound
+    if adding is not None:
+        keys, fields = adding
+        sets = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in fields)
+        sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
+    return sql
 
 
 def is_postgresql(session: Session) -> bool:

@@ -14,7 +14,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import lru_cache
 
@@ -25,7 +25,7 @@ from app.auth.tokens import Identity
 from app.catalogue.service import Catalogue
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
-from app.db import dialect_insert, utcnow
+from app.db import Writes, dialect_insert, utcnow
 from app.errors import Conflict, Forbidden, Unprocessable
 from app.learners.models import Learner
 from app.limits.limiter import Limiter
@@ -60,6 +60,7 @@ class LockedLearner:
     key: str
     commune: str
     reported: tuple[list[EnrolmentRow], list[EnrolmentRow]] | None = None
+    writes: Writes = field(default_factory=Writes)  # inserts sent together when the change ends
 
     def report(self, before: list[EnrolmentRow], after: list[EnrolmentRow]) -> None:
         """The enrolments before and after this change (which changed nothing else that is counted)."""
@@ -131,7 +132,8 @@ def changing(session: Session, *, identity: Identity, shards: int, reports: bool
         after = contribution_of(session, learner_key=learner.key, commune=learner.commune)
         delta = rollups.difference(after, before)
     if delta:
-        rollups.apply(session, delta, shards=shards)
+        rollups.apply(session, delta, shards=shards, writes=learner.writes)
+    learner.writes.send(session)
 
 
 def erase(session: Session, *, learner_key: str, shards: int) -> int:
@@ -204,6 +206,7 @@ def record_progress(
         events=events,
         issuer=issuer,
         max_stored=max_stored,
+        writes=learner.writes,
         rules=rules,
     )
     learner.report(recorded.before, recorded.after)

@@ -15,7 +15,7 @@ from app.catalogue.service import Catalogue, CourseView
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
 from app.config import Settings
-from app.db import utcnow
+from app.db import Writes, utcnow
 from app.errors import AppError
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 from app.progress.schemas import CourseProgressOut, EventIn, ProgressOut
@@ -227,14 +227,23 @@ def course_states(
 
 
 def enrol(
-    session: Session, *, learner_key: str, course_slug: str, at: datetime, known: EnrolmentRow | None
+    session: Session,
+    *,
+    learner_key: str,
+    course_slug: str,
+    at: datetime,
+    known: EnrolmentRow | None,
+    writes: Writes | None = None,
 ) -> EnrolmentRow:
-    """The learner has started the course (the earliest known moment is kept); `known` is the stored row."""
+    """The learner has started the course (the earliest known moment is kept); `known` is the stored row.
+    A new enrolment goes with `writes` when given."""
     table = Enrolment.__table__
     if known is None:
-        session.connection().execute(
-            insert(table).values(learner_key=learner_key, course_slug=course_slug, started_at=at)
-        )
+        row = {"learner_key": learner_key, "course_slug": course_slug, "started_at": at, "flagged": False}
+        if writes is None:
+            session.connection().execute(_inserting(Enrolment), [row])
+        else:
+            writes.add(_inserting(Enrolment), [row])
         return EnrolmentRow(course_slug, at)
     if at < known.started_at:
         session.execute(
@@ -272,6 +281,7 @@ def settle(
     issuer: CertificateIssuer,
     now: datetime,
     rules: Rules = Rules(),
+    writes: Writes | None = None,
 ) -> tuple[EnrolmentRow, str | None]:
     """Mark the course completed (flagged if implausibly fast) and issue its certificate once every lesson and
     quiz is done: the enrolment as it now is, and the certificate's code if this completed the course.
@@ -283,6 +293,8 @@ def settle(
     quizzes = [passes.get((course.slug, quiz)) for quiz in course.quizzes]
     if None in quizzes:
         return enrolment, None
+    if writes is not None:
+        writes.send(session)  # the enrolment row may still be among them
     steps = [lessons[slug] for slug in course.lesson_order] + quizzes
     completed_at = max(min(max(steps, default=now), now), enrolment.started_at)
     flagged = implausibly_fast(course, lessons, rules)
@@ -306,12 +318,14 @@ def record_events(
     events: list[EventIn],
     issuer: CertificateIssuer,
     max_stored: int,
+    writes: Writes,
     rules: Rules = Rules(),
 ) -> Recorded:
     """Apply a batch: resent ids change nothing, completions keep their earliest time.
 
-    Set-based: one read of the learner's state, one multi-row insert per table, an enrolment row and a
-    course completion only where they change; no ORM objects. The caller holds the learner's lock.
+    Set-based: one read of the learner's state; the new events, completions and enrolments are added to
+    `writes` (sent together by the caller, with the statistics counters); a course completion and an older
+    completion time are written where they change. No ORM objects. The caller holds the learner's lock.
     """
     now = utcnow()
     courses = sorted({e.course for e in events if e.course in catalogue.courses})
@@ -328,7 +342,7 @@ def record_events(
         touched[event.course] = min(at, touched.get(event.course, at))
     if plan.accepted:
         rows = [{"learner_key": learner_key, "event_id": event.id, "received_at": now} for event, _ in plan.accepted]
-        session.connection().execute(_inserting(ProgressEvent), rows)
+        writes.add(_inserting(ProgressEvent), rows)
     completions = LessonCompletion.__table__
     new = []
     for (course_slug, lesson_slug), at in sorted(earliest.items()):
@@ -351,12 +365,16 @@ def record_events(
         else:
             continue
         lessons[lesson_slug] = at
-    if new:
-        session.connection().execute(_inserting(LessonCompletion), new)
+    writes.add(_inserting(LessonCompletion), new)
     after = dict(state.enrolments)
     for course_slug, first_at in sorted(touched.items()):
         enrolment = enrol(
-            session, learner_key=learner_key, course_slug=course_slug, at=first_at, known=after.get(course_slug)
+            session,
+            learner_key=learner_key,
+            course_slug=course_slug,
+            at=first_at,
+            known=after.get(course_slug),
+            writes=writes,
         )
         after[course_slug], _ = settle(
             session,
@@ -367,6 +385,7 @@ def record_events(
             issuer=issuer,
             now=now,
             rules=rules,
+            writes=writes,
         )
     return Recorded(plan, before=list(state.enrolments.values()), after=list(after.values()))
 

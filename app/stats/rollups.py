@@ -17,7 +17,7 @@ from functools import lru_cache
 from sqlmodel import Session
 
 from app.clock import local_day
-from app.db import dialect_insert
+from app.db import Writes, dialect_insert
 from app.stats.models import ALL_COURSES, COUNTER_FIELDS, DAILY_FIELDS, CompletionDaily, CompletionRollup
 
 # Keys of a contribution Counter (days are counted in Vietnam's time):
@@ -90,9 +90,14 @@ def _transaction_shard(session: Session, shards: int) -> int:
     return shard
 
 
-def apply(session: Session, delta: Counter, *, shards: int) -> None:
-    """Add delta to the counters, on this transaction's shard row of each counter row."""
-    write_rows(session, delta, shard=_transaction_shard(session, shards))
+def apply(session: Session, delta: Counter, *, shards: int, writes: Writes | None = None) -> None:
+    """Add delta to the counters, on this transaction's shard row of each counter row (with `writes`: added
+    to the change's writes, sent with them)."""
+    write_rows(session, delta, shard=_transaction_shard(session, shards), writes=writes)
+
+
+ROLLUP_KEYS = ("course_slug", "commune", "shard")
+DAILY_KEYS = ("course_slug", "commune", "day", "shard")
 
 
 @lru_cache(maxsize=8)
@@ -101,14 +106,14 @@ def _adding(dialect: str, daily: bool):
     (executed with a list of rows: one statement, its compiled form cached)."""
     table = CompletionDaily.__table__ if daily else CompletionRollup.__table__
     fields = DAILY_FIELDS if daily else COUNTER_FIELDS
-    keys = ["course_slug", "commune", "day", "shard"] if daily else ["course_slug", "commune", "shard"]
     insert = dialect_insert(dialect, table)
     return insert.on_conflict_do_update(
-        index_elements=keys, set_={name: table.c[name] + insert.excluded[name] for name in fields}
+        index_elements=list(DAILY_KEYS if daily else ROLLUP_KEYS),
+        set_={name: table.c[name] + insert.excluded[name] for name in fields},
     )
 
 
-def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
+def write_rows(session: Session, delta: Counter, *, shard: int, writes: Writes | None = None) -> None:
     """Add delta to the counter rows of one shard (one multi-row upsert per table, rows in a fixed order)."""
     rollups: dict[tuple[str, str], Counter] = {}
     daily: dict[tuple[str, str, date], Counter] = {}
@@ -120,15 +125,19 @@ def write_rows(session: Session, delta: Counter, *, shard: int) -> None:
         else:
             daily.setdefault((key[1], key[2], key[3]), Counter())[key[4]] += change
     dialect = session.get_bind().dialect.name
+    now = writes is None
+    writes = Writes() if writes is None else writes
     if rollups:
         rows = [
             {"course_slug": course, "commune": commune, "shard": shard, **{f: fields[f] for f in COUNTER_FIELDS}}
             for (course, commune), fields in sorted(rollups.items())
         ]
-        session.connection().execute(_adding(dialect, daily=False), rows)
+        writes.add(_adding(dialect, daily=False), rows, adding=(ROLLUP_KEYS, tuple(COUNTER_FIELDS)))
     if daily:
         rows = [
             {"course_slug": c, "commune": m, "day": day, "shard": shard, **{f: fields[f] for f in DAILY_FIELDS}}
             for (c, m, day), fields in sorted(daily.items())
         ]
-        session.connection().execute(_adding(dialect, daily=True), rows)
+        writes.add(_adding(dialect, daily=True), rows, adding=(DAILY_KEYS, tuple(DAILY_FIELDS)))
+    if now:
+        writes.send(session)
