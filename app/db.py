@@ -91,6 +91,9 @@ def dialect_insert(dialect: str, table: Table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+MAX_BOUND_VALUES = 30_000  # PostgreSQL takes at most 65,535 parameters in one statement
+
+
 class Writes:
     """Inserts of one change, sent together at its end: on PostgreSQL as one statement (each insert a
     data-modifying CTE: one round trip for all of them), elsewhere one executemany after another. Whatever
@@ -114,7 +117,8 @@ class Writes:
         if not items:
             return
         connection = session.connection()
-        if connection.dialect.name != "postgresql" or len(items) == 1:
+        bound = sum(len(rows) * len(rows[0]) for _, rows, _ in items)
+        if connection.dialect.name != "postgresql" or len(items) == 1 or bound > MAX_BOUND_VALUES:
             for statement, rows, _ in items:
                 connection.execute(statement, rows)
             return
