@@ -83,7 +83,7 @@ def make_unpooled_engine(url: str) -> Engine:
 
 def insert_for(session: Session, table: Table):
     """An INSERT that knows `on_conflict_do_*` on either backend (both dialects spell it the same)."""
-    return (postgresql.insert if is_postgresql(session) else sqlite.insert)(table)
+    return dialect_insert(session.get_bind().dialect.name, table)
 
 
 def dialect_insert(dialect: str, table: Table):
