@@ -6,9 +6,12 @@ cooldown that grows: three quiz attempts in ten minutes, then wait; six in an ho
 With REDIS_URL set, every worker and replica counts in the same place; without it, each process counts
 for itself (fine for one machine).
 
-Sliding-window counters (two counters per key and window, the current window's and the previous one's,
-weighted by how far the current window has run) rather than a moving window's list of every hit: a
-learner's "1000/day" costs two numbers, not up to a thousand timestamps, in memory and in Redis.
+Small windows (up to EXACT_UP_TO hits: the quiz attempts' "3/10 minutes") are exact moving windows: the
+timestamps of the last hits, so "three, then wait" holds at every instant, including across a window's
+edge, where a counter would let a fourth attempt through early. Larger windows are sliding-window
+counters (two counters per key and window, the current window's and the previous one's, weighted by how
+far the current window has run): a learner's "1000/day" costs two numbers, not up to a thousand
+timestamps, in memory and in Redis, and a burst at the edge still cannot double the limit.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import SlidingWindowCounterRateLimiter
+from limits.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 
 from app.config import Settings
 from app.errors import AppError
@@ -88,9 +91,12 @@ def make_storage(redis_url: str | None) -> Storage:
 
 
 class Limiter:
+    EXACT_UP_TO = 20  # hits; a window this small is kept as its hits' timestamps
+
     def __init__(self, settings: Settings) -> None:
         self.storage = make_storage(settings.redis_url)
-        self.strategy = SlidingWindowCounterRateLimiter(self.storage)
+        self.exact = MovingWindowRateLimiter(self.storage)
+        self.counter = SlidingWindowCounterRateLimiter(self.storage)
         self.windows: dict[str, list[RateLimitItem]] = {
             "client": parse_many(settings.rate_limit_client),
             "learner_write": parse_many(settings.rate_limit_learner_writes),
@@ -101,15 +107,18 @@ class Limiter:
     def hit(self, category: str, key: str) -> Decision:
         """Count one use of `category` by `key` unless a window is full (then nothing is counted)."""
         windows = self.windows[category]
-        if all(self.strategy.test(window, category, key) for window in windows):
+        if all(self._strategy(window).test(window, category, key) for window in windows):
             for window in windows:
-                self.strategy.hit(window, category, key)
+                self._strategy(window).hit(window, category, key)
             return self._decision(category, key, windows, allowed=True)
         return self._decision(category, key, windows, allowed=False)
 
+    def _strategy(self, window: RateLimitItem) -> RateLimiter:
+        return self.exact if window.amount <= self.EXACT_UP_TO else self.counter
+
     def _decision(self, category: str, key: str, windows: list[RateLimitItem], *, allowed: bool) -> Decision:
         now = time.time()
-        stats = [(window, self.strategy.get_window_stats(window, category, key)) for window in windows]
+        stats = [(window, self._strategy(window).get_window_stats(window, category, key)) for window in windows]
         full = [(w, s) for w, s in stats if s.remaining <= 0]
         window, stat = (
             max(full, key=lambda ws: ws[1].reset_time) if full else min(stats, key=lambda ws: ws[1].remaining)

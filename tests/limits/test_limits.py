@@ -41,12 +41,27 @@ def test_one_client_address_is_limited_before_any_routing(settings, engine):
         assert client.get("/healthz").status_code == 200  # probes are never limited
 
 
-def test_several_windows_make_a_growing_cooldown(settings):
+@pytest.fixture
+def clock(monkeypatch):
+    """time.time as the test sets it (limits reads the clock through the time module)."""
+    now = [1_800_000_000.0 - 2]  # 2 s before a ten-minute boundary (1.8e9 is a multiple of 600)
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+def test_several_windows_make_a_growing_cooldown(settings, clock):
     limiter = Limiter(settings.model_copy(update={"quiz_attempt_limits": "3/10 minutes;5/hour"}))
     key = str(uuid.uuid4())
-    decisions = [limiter.hit("attempt", key) for _ in range(4)]
+    decisions = [limiter.hit("attempt", key) for _ in range(3)]
+    clock[0] += 3  # across the ten-minute window's edge: a counter would let a fourth attempt through here
+    decisions.append(limiter.hit("attempt", key))
     assert [d.allowed for d in decisions] == [True, True, True, False]
-    assert 60 < decisions[-1].reset_after <= 600 and decisions[-1].headers()["Retry-After"]
+    assert decisions[-1].reset_after == 600 - 3 and decisions[-1].headers()["Retry-After"] == "597"
+    clock[0] += 597
+    assert limiter.hit("attempt", key).allowed and limiter.hit("attempt", key).allowed  # 4 and 5 in the hour
+    clock[0] += 600
+    refused = limiter.hit("attempt", key)  # the hour's five are used: the cooldown grows to the hour's end
+    assert not refused.allowed and refused.reset_after == 3600 - 1200 - 0
 
 
 def _redis_available() -> bool:
