@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from pydantic_core import to_json
 from sqlalchemy import DateTime, Engine, Insert, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import NullPool
@@ -91,12 +92,10 @@ def dialect_insert(dialect: str, table: Table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
-MAX_BOUND_VALUES = 30_000  # PostgreSQL takes at most 65,535 parameters in one statement
-
-
 class Writes:
     """Inserts of one change, sent together at its end: on PostgreSQL as one statement (each insert a
-    data-modifying CTE: one round trip for all of them), elsewhere one executemany after another. Whatever
+    data-modifying CTE reading its rows from JSON: one round trip, one prepared plan per shape), elsewhere one
+    executemany after another. Whatever
     reads or changes these rows before the end calls `send` first.
 
     An insert may add to existing rows instead (`adding=(conflict keys, fields)`: ON CONFLICT DO UPDATE SET
@@ -117,30 +116,33 @@ class Writes:
         if not items:
             return
         connection = session.connection()
-        bound = sum(len(rows) * len(rows[0]) for _, rows, _ in items)
-        if connection.dialect.name != "postgresql" or len(items) == 1 or bound > MAX_BOUND_VALUES:
+        if connection.dialect.name != "postgresql":
             for statement, rows, _ in items:
                 connection.execute(statement, rows)
             return
         parts, params = [], []
         for n, (statement, rows, adding) in enumerate(items):
-            columns = tuple(rows[0])
-            parts.append(f"w{n} AS ({_insert_sql(statement.table.name, columns, len(rows), adding)})")
-            params.extend(row[column] for row in rows for column in columns)
+            parts.append(f"w{n} AS ({_from_json_sql(statement.table, tuple(rows[0]), adding)})")
+            params.append(to_json(rows).decode())
         connection.exec_driver_sql(f"WITH {', '.join(parts)} SELECT 1", tuple(params))
 
 
-@lru_cache(maxsize=512)
-def _insert_sql(
-    table: str, columns: tuple[str, ...], rows: int, adding: tuple[tuple[str, ...], tuple[str, ...]] | None
+@lru_cache(maxsize=256)
+def _from_json_sql(
+    table: Table, columns: tuple[str, ...], adding: tuple[tuple[str, ...], tuple[str, ...]] | None
 ) -> str:
-    """A multi-row INSERT for PostgreSQL with positional parameters, made once per shape. Names come from the
-    models' tables, never from input."""
-    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}"  # noqa: S608 - names from the models, values bound
+    """An INSERT for PostgreSQL whose rows come as one JSON array (`json_populate_recordset` reads it into the
+    table's own row type), made once per shape.
+
+    The text is the same whatever the number of rows, so psycopg keeps its parsed form and, once used a few
+    times, the server its plan (a prepared statement); the rows cost one parameter, encoded in Rust
+    (pydantic_core), never near the 65,535 parameters a statement may bind. Names come from the models'
+    tables, never from input."""
+    names = ", ".join(columns)
+    sql = f"INSERT INTO {table.name} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table.name}, %s)"  # noqa: S608 - names from the models, values bound
     if adding is not None:
         keys, fields = adding
-        sets = ", ".join(f"{f} = {table}.{f} + excluded.{f}" for f in fields)
+        sets = ", ".join(f"{f} = {table.name}.{f} + excluded.{f}" for f in fields)
         sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     return sql
 

@@ -163,11 +163,14 @@ def test_event_times_must_be_iso_text_not_numbers(client, auth, content):
         assert response.status_code == 422, at
 
 
-def test_writes_past_the_parameter_limit_are_sent_one_table_at_a_time(session):
-    """PostgreSQL takes at most 65,535 parameters in one statement: past MAX_BOUND_VALUES the writes of a
-    change go one executemany per table instead of one statement, and all of them are stored."""
+def test_writes_of_any_size_go_as_one_statement_on_postgresql(session):
+    """A change's inserts go as one statement of arrays on PostgreSQL (whatever the number of rows: past
+    65,535 values a statement of bound rows would be refused), one executemany per table elsewhere; every
+    row is stored."""
+    from sqlalchemy import event
+
     from app.auth.tokens import Identity
-    from app.db import MAX_BOUND_VALUES, Writes
+    from app.db import Writes
     from app.learners.service import ensure_learner
     from app.progress.models import ProgressEvent
     from app.progress.service import _inserting
@@ -175,14 +178,22 @@ def test_writes_past_the_parameter_limit_are_sent_one_table_at_a_time(session):
     key = "f" * 64
     identity = Identity(issuer="i", subject="s", scopes=frozenset({"learner"}), locality="00070", learner_key=key)
     ensure_learner(session, identity=identity, shards=1)
-    n = 65_535 // 7 + 100  # 3 + 4 values a row: more than one statement may bind
-    assert n * 7 > MAX_BOUND_VALUES
+    n = 65_535 // 7 + 100  # 3 + 4 values a row: more than one statement may bind as rows
     writes = Writes()
     events = [{"learner_key": key, "event_id": uuid.uuid4(), "received_at": T0} for _ in range(n)]
     lessons = [{"learner_key": key, "course_slug": "c", "lesson_slug": f"l{i}", "completed_at": T0} for i in range(n)]
     writes.add(_inserting(ProgressEvent), events)
     writes.add(_inserting(LessonCompletion), lessons)
+    statements = []
+
+    def sent(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", sent)
     writes.send(session)
+    event.remove(connection, "before_cursor_execute", sent)
     assert writes.items == []
+    assert len(statements) == (1 if connection.dialect.name == "postgresql" else 2)
     assert len(session.exec(select(ProgressEvent.event_id).where(ProgressEvent.learner_key == key)).all()) == n
     assert len(session.exec(select(LessonCompletion).where(LessonCompletion.learner_key == key)).all()) == n
