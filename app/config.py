@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     dev_tokens: bool = False
     jwt_leeway_seconds: int = Field(default=30, ge=0, le=60)
     jwt_max_bytes: int = 8192
+    # Verified tokens remembered per worker (an app sends many requests with one token): 0 verifies every time.
+    token_cache_size: int = Field(default=10_000, ge=0)
 
     # Learner pseudonymisation key and certificate signing key.
     pepper: str | None = None

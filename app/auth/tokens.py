@@ -12,6 +12,7 @@ import hmac
 import json
 import re
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +84,10 @@ class TokenVerifier:
         secret = settings.hs256_secret()
         self.hs256 = VerificationKey(kid=None, algorithm="HS256", key=secret) if secret else None
         self.pepper = settings.pepper_bytes()
+        # token -> (identity, exp): tokens that passed every check, so a learner's next request with the same
+        # token costs a lookup, not a signature check (an ES256 check is ~0.1 ms). Only exact strings match;
+        # expiry is checked on every use; the oldest is dropped first (popitem is atomic under the GIL).
+        self.verified: OrderedDict[str, tuple[Identity, int]] = OrderedDict()
 
     def _candidates(self, header: dict) -> list[VerificationKey]:
         algorithm, kid = header.get("alg"), header.get("kid")
@@ -104,7 +109,26 @@ class TokenVerifier:
         return keys
 
     def verify(self, token: str) -> Identity:
-        """Verify signature, exp, nbf, iat, iss, aud and the claims of the token contract."""
+        """Verify signature, exp, nbf, iat, iss, aud and the claims of the token contract (once per token and
+        worker while it is valid: see `verified`)."""
+        remembered = self.verified.get(token)
+        if remembered is not None:
+            identity, expires = remembered
+            if time.time() <= expires + self.settings.jwt_leeway_seconds:
+                return identity
+            self.verified.pop(token, None)
+            raise Unauthorized("token has expired", code="token_expired")
+        identity, expires = self._verify(token)
+        if self.settings.token_cache_size:
+            while len(self.verified) >= self.settings.token_cache_size:
+                try:
+                    self.verified.popitem(last=False)
+                except KeyError:  # emptied meanwhile by another thread
+                    break
+            self.verified[token] = (identity, expires)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, int]:
         if len(token) > self.settings.jwt_max_bytes:
             raise Unauthorized(f"token is larger than {self.settings.jwt_max_bytes} bytes", code="invalid_token")
         try:
@@ -139,7 +163,7 @@ class TokenVerifier:
                 continue
         if claims is None:
             raise Unauthorized("token signature is not valid", code="invalid_token")
-        return self._identity(claims, leeway)
+        return self._identity(claims, leeway), claims["exp"]
 
     def _identity(self, claims: dict, leeway: int) -> Identity:
         iat = claims.get("iat")

@@ -104,14 +104,23 @@ class Limiter:
             "attempt": parse_many(settings.quiz_attempt_limits),
         }
 
-    def hit(self, category: str, key: str) -> Decision:
-        """Count one use of `category` by `key` unless a window is full (then nothing is counted)."""
+    def take(self, category: str, key: str) -> Decision | None:
+        """Count one use of `category` by `key` unless a window is full (then nothing is counted and the
+        refusal is returned); None when counted, without working out the figures no one reads then."""
         windows = self.windows[category]
-        if all(self._strategy(window).test(window, category, key) for window in windows):
+        if len(windows) == 1:  # one window: its hit is the test
+            if self._strategy(windows[0]).hit(windows[0], category, key):
+                return None
+        elif all(self._strategy(window).test(window, category, key) for window in windows):
             for window in windows:
                 self._strategy(window).hit(window, category, key)
-            return self._decision(category, key, windows, allowed=True)
+            return None
         return self._decision(category, key, windows, allowed=False)
+
+    def hit(self, category: str, key: str) -> Decision:
+        """`take`, with the figures (limit, remaining, reset) of an allowed use too."""
+        refused = self.take(category, key)
+        return refused or self._decision(category, key, self.windows[category], allowed=True)
 
     def _strategy(self, window: RateLimitItem) -> RateLimiter:
         return self.exact if window.amount <= self.EXACT_UP_TO else self.counter
@@ -126,24 +135,23 @@ class Limiter:
         reset_after = max(1, math.ceil(stat.reset_time - now))
         return Decision(allowed, window.amount, max(stat.remaining, 0), reset_after, category)
 
-    async def ahit(self, category: str, key: str) -> Decision:
-        """`hit` for async code: in memory it runs inline (microseconds); with Redis, in the thread pool, so
+    async def atake(self, category: str, key: str) -> Decision | None:
+        """`take` for async code: in memory it runs inline (microseconds); with Redis, in the thread pool, so
         its round trips never hold the event loop."""
         if isinstance(self.storage, MemoryStorage):
-            return self.hit(category, key)
-        return await run_in_threadpool(self.hit, category, key)
+            return self.take(category, key)
+        return await run_in_threadpool(self.take, category, key)
 
-    async def arequire(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> Decision:
-        """`require` for async dependencies (see `ahit`)."""
+    async def arequire(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> None:
+        """`require` for async dependencies (see `atake`)."""
         if isinstance(self.storage, MemoryStorage):
             return self.require(category, key, message, code=code)
         return await run_in_threadpool(self.require, category, key, message, code=code)
 
-    def require(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> Decision:
-        decision = self.hit(category, key)
-        if not decision.allowed:
-            raise Limited(decision, f"{message}; try again in {decision.reset_after} s", code=code)
-        return decision
+    def require(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> None:
+        refused = self.take(category, key)
+        if refused is not None:
+            raise Limited(refused, f"{message}; try again in {refused.reset_after} s", code=code)
 
 
 async def get_limiter(request: Request) -> Limiter:

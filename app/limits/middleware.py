@@ -36,8 +36,8 @@ class ClientRateLimitMiddleware:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] in EXEMPT or cheap_read(scope):
             return await self.app(scope, receive, send)
-        decision = await self.limiter.ahit("client", self._client(scope))
-        if decision.allowed:
+        decision = await self.limiter.atake("client", self._client(scope))
+        if decision is None:
             return await self.app(scope, receive, send)
         body = json.dumps(
             error_body("rate_limited", f"too many requests from this address; try again in {decision.reset_after} s")

@@ -287,3 +287,36 @@ def test_jose_runs_on_the_cryptography_backend_not_ecdsa_or_rsa():
 
     assert backends.ECKey.__module__ == "jose.backends.cryptography_backend"
     assert backends.RSAKey.__module__ == "jose.backends.cryptography_backend"
+
+
+def test_a_verified_token_is_remembered_until_it_expires(idp_client, rsa_key, monkeypatch):
+    """The second request with a token costs no signature check; past exp (+ leeway) it is refused all the same."""
+    import app.auth.tokens as tokens
+
+    decoded = []
+    real_decode = tokens.jwt.decode
+    monkeypatch.setattr(tokens.jwt, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
+    now = int(time.time())
+    token = jwt.encode(claims(exp=now + 60), _private(rsa_key), algorithm="RS256")
+    assert [call(idp_client, token).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(decoded) == 1
+    monkeypatch.setattr(tokens.time, "time", lambda: now + 60 + 31)  # past exp and the 30 s leeway
+    expired = call(idp_client, token)
+    assert expired.status_code == 401 and expired.json()["error"]["code"] == "token_expired"
+    assert len(decoded) == 1  # refused from memory
+
+
+def test_remembered_tokens_are_bounded_and_can_be_turned_off(settings):
+    from app.auth.tokens import TokenVerifier, mint_dev_token
+
+    def verifier(size: int) -> TokenVerifier:
+        return TokenVerifier(settings.model_copy(update={"token_cache_size": size}))
+
+    minted = [mint_dev_token(settings, scopes=["learner"], subject=f"s{i}", locality="00070") for i in range(3)]
+    two = verifier(2)
+    for token in minted:
+        two.verify(token)
+    assert list(two.verified) == minted[1:]  # the oldest was dropped
+    off = verifier(0)
+    off.verify(minted[0])
+    assert not off.verified
