@@ -214,3 +214,10 @@ def test_right_answer_always_longest_is_a_warning(root):
     long = ["- [x] Một câu trả lời dài\n- [ ] B\n- [ ] C", "- [ ] A\n- [x] Một câu trả lời dài\n- [ ] C"]
     (root / QUIZ).write_text(quiz(long[0], long[1], long[0], long[1]))
     assert_reported(root, f"{QUIZ}:5: warning: the right answer is the longest option in 4 of 4")
+
+
+def test_the_bundled_curriculum_is_valid(capsys):
+    """`make test` checks the shipped content/ too (CI also runs `content validate content` on its own)."""
+    bundled = Path(__file__).resolve().parents[2] / "content"
+    assert main(["content", "validate", str(bundled)]) == 0
+    assert "ok: 4 course(s)" in capsys.readouterr().out
