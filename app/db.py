@@ -92,6 +92,11 @@ def dialect_insert(dialect: str, table: Table):
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+# Rows per statement on PostgreSQL: a request's writes go in one statement; a national `stats rebuild`
+# (millions of counter rows) goes in statements of this many rows each, well under a parameter's 1 GB.
+MAX_ROWS_PER_STATEMENT = 10_000
+
+
 class Writes:
     """Inserts of one change, sent together at its end: on PostgreSQL as one statement (each insert a
     data-modifying CTE reading its rows from JSON: one round trip, one prepared plan per shape), elsewhere one
@@ -119,6 +124,13 @@ class Writes:
         if connection.dialect.name != "postgresql":
             for statement, rows, _ in items:
                 connection.execute(statement, rows)
+            return
+        if any(len(rows) > MAX_ROWS_PER_STATEMENT for _, rows, _ in items):  # a rebuild, not a request
+            for statement, rows, adding in items:
+                sql = _from_json_sql(statement.table, tuple(rows[0]), adding)
+                for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
+                    chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
+                    connection.exec_driver_sql(sql, (to_json(chunk).decode(),))
             return
         parts, params = [], []
         for n, (statement, rows, adding) in enumerate(items):

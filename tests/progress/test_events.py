@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from app.progress.models import Enrolment, LessonCompletion
@@ -163,14 +164,15 @@ def test_event_times_must_be_iso_text_not_numbers(client, auth, content):
         assert response.status_code == 422, at
 
 
-def test_writes_of_any_size_go_as_one_statement_on_postgresql(session):
-    """A change's inserts go as one statement of arrays on PostgreSQL (whatever the number of rows: past
-    65,535 values a statement of bound rows would be refused), one executemany per table elsewhere; every
-    row is stored."""
+@pytest.mark.parametrize("n", [7, 10_100])
+def test_writes_go_as_one_statement_on_postgresql_and_a_rebuild_in_chunks(session, n):
+    """A change's inserts go as one statement on PostgreSQL, whatever their number of rows up to
+    MAX_ROWS_PER_STATEMENT (a bound-row statement would be refused past 65,535 values); more rows (a national
+    rebuild) go in statements of that many rows; elsewhere one executemany per table. Every row is stored."""
     from sqlalchemy import event
 
     from app.auth.tokens import Identity
-    from app.db import Writes
+    from app.db import MAX_ROWS_PER_STATEMENT, Writes
     from app.learners.service import ensure_learner
     from app.progress.models import ProgressEvent
     from app.progress.service import _inserting
@@ -178,7 +180,6 @@ def test_writes_of_any_size_go_as_one_statement_on_postgresql(session):
     key = "f" * 64
     identity = Identity(issuer="i", subject="s", scopes=frozenset({"learner"}), locality="00070", learner_key=key)
     ensure_learner(session, identity=identity, shards=1)
-    n = 65_535 // 7 + 100  # 3 + 4 values a row: more than one statement may bind as rows
     writes = Writes()
     events = [{"learner_key": key, "event_id": uuid.uuid4(), "received_at": T0} for _ in range(n)]
     lessons = [{"learner_key": key, "course_slug": "c", "lesson_slug": f"l{i}", "completed_at": T0} for i in range(n)]
@@ -194,6 +195,8 @@ def test_writes_of_any_size_go_as_one_statement_on_postgresql(session):
     writes.send(session)
     event.remove(connection, "before_cursor_execute", sent)
     assert writes.items == []
-    assert len(statements) == (1 if connection.dialect.name == "postgresql" else 2)
+    chunks = -(-n // MAX_ROWS_PER_STATEMENT)
+    expected = (1 if chunks == 1 else 2 * chunks) if connection.dialect.name == "postgresql" else 2
+    assert len(statements) == expected
     assert len(session.exec(select(ProgressEvent.event_id).where(ProgressEvent.learner_key == key)).all()) == n
     assert len(session.exec(select(LessonCompletion).where(LessonCompletion.learner_key == key)).all()) == n
