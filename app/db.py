@@ -99,9 +99,8 @@ MAX_ROWS_PER_STATEMENT = 10_000
 
 class Writes:
     """Inserts of one change, sent together at its end: on PostgreSQL as one statement (each insert a
-    data-modifying CTE reading its rows from JSON: one round trip, one prepared plan per shape), elsewhere one
-    executemany after another. Whatever
-    reads or changes these rows before the end calls `send` first.
+    data-modifying CTE reading its rows from JSON: one round trip, one prepared plan per shape), elsewhere
+    one executemany after another. Whatever reads or changes these rows before the end calls `send` first.
 
     An insert may add to existing rows instead (`adding=(conflict keys, fields)`: ON CONFLICT DO UPDATE SET
     field = field + excluded.field), as the statistics counters do.
