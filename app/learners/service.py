@@ -232,20 +232,19 @@ def submit_attempt(
     learner_key = learner.key
     course = catalogue.course(course_slug)
     quiz = course.quiz(quiz_slug)
-    if attempt.id is not None:
-        previous = quiz_service.previous_reply(
-            session, learner_key=learner_key, attempt_id=attempt.id, course_slug=course.slug, quiz_slug=quiz.slug
-        )
-        if previous is not None:
-            learner.report([], [])
-            return previous
+    known = quiz_service.attempt_state(
+        session, learner_key=learner_key, attempt_id=attempt.id, course_slug=course.slug, quiz_slug=quiz.slug
+    )
+    previous = quiz_service.previous_reply(known, course_slug=course.slug, quiz_slug=quiz.slug)
+    if previous is not None:
+        learner.report([], [])
+        return previous
     form = forms.verify(attempt.form, secret)
     if form is None or (form.learner_key, form.course, form.quiz) != (learner_key, course.slug, quiz.slug):
         raise Unprocessable("this form was not issued for you and this quiz; fetch a new one", code="form_invalid")
     if form.quiz_hash != quiz.content_hash:
         raise Unprocessable("the quiz has changed since this form was issued; fetch a new one", code="form_invalid")
-    number = quiz_service.count(session, learner_key=learner_key, course_slug=course.slug, quiz_slug=quiz.slug)
-    if form.number != number:
+    if form.number != known.made:
         raise Conflict("this form has already been answered; fetch a new one", code="form_used")
     limiter.require(
         "attempt",
@@ -253,23 +252,22 @@ def submit_attempt(
         "no more attempts at this quiz for now",
         code="attempt_limit",
     )
-    passed_before = (course.slug, quiz.slug) in quiz_service.first_passes(
-        session, learner_key=learner_key, course_slugs=[course.slug]
-    )
     now = utcnow()
     reply = quiz_service.record(
-        session,
         learner_key=learner_key,
         course_slug=course.slug,
         quiz=forms.served_quiz(quiz, form),
         attempt_id=attempt.id or uuid.uuid4(),
         answers=attempt.answers,
         now=now,
-        passed_before=passed_before,
+        passed_before=known.passed,
+        writes=learner.writes,
     )
     state = progress_service.read_state(session, learner_key=learner_key, course_slugs=[course.slug], event_ids=[])
     before = state.enrolments.get(course.slug)
-    enrolment = progress_service.enrol(session, learner_key=learner_key, course_slug=course.slug, at=now, known=before)
+    enrolment = progress_service.enrol(
+        session, learner_key=learner_key, course_slug=course.slug, at=now, known=before, writes=learner.writes
+    )
     enrolment, code = progress_service.settle(
         session,
         learner_key=learner_key,
@@ -279,6 +277,7 @@ def submit_attempt(
         issuer=issuer,
         now=now,
         rules=rules,
+        writes=learner.writes,
     )
     learner.report([before] if before else [], [enrolment])
     if code is not None:

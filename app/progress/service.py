@@ -286,15 +286,16 @@ def settle(
     """Mark the course completed (flagged if implausibly fast) and issue its certificate once every lesson and
     quiz is done: the enrolment as it now is, and the certificate's code if this completed the course.
     `lessons` are the learner's completions in the course. Quiz passes are read only when every lesson is
-    done. Certificates say nothing about the flag."""
+    done, after the pending `writes` are sent (they may hold the passing attempt). Certificates say nothing
+    about the flag."""
     if enrolment.completed_at is not None or any(slug not in lessons for slug in course.lesson_order):
         return enrolment, None
+    if writes is not None:
+        writes.send(session)  # an attempt that passed, or the enrolment row, may still be among them
     passes = quiz_service.first_passes(session, learner_key=learner_key, course_slugs=[course.slug])
     quizzes = [passes.get((course.slug, quiz)) for quiz in course.quizzes]
     if None in quizzes:
         return enrolment, None
-    if writes is not None:
-        writes.send(session)  # the enrolment row may still be among them
     steps = [lessons[slug] for slug in course.lesson_order] + quizzes
     completed_at = max(min(max(steps, default=now), now), enrolment.started_at)
     flagged = implausibly_fast(course, lessons, rules)

@@ -7,12 +7,15 @@ certificate) is decided by the learner layer above it.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import delete, func
+from sqlalchemy import Integer, String, bindparam, case, cast, delete, func, insert, literal, null, union_all, update
 from sqlmodel import Session, select
 
 from app.catalogue.service import QuizView
+from app.db import Writes
 from app.errors import Conflict
 from app.quizzes.forms import hint
 from app.quizzes.grading import Grade, grade
@@ -20,26 +23,64 @@ from app.quizzes.models import QuizAttempt
 from app.quizzes.schemas import AttemptOut, QuestionResultOut
 
 
-def previous_reply(
-    session: Session, *, learner_key: str, attempt_id: uuid.UUID, course_slug: str, quiz_slug: str
-) -> AttemptOut | None:
+@dataclass(frozen=True)
+class AttemptState:
+    """What an attempt needs to know before it is graded, read in one query."""
+
+    previous: tuple[str, str, str] | None  # (course, quiz, stored reply as JSON) of the same attempt id
+    made: int  # attempts at this quiz so far: the number of the next form
+    passed: bool  # one of them passed
+
+
+@lru_cache(maxsize=1)
+def _state_query():
+    """The UNION ALL behind `attempt_state`, built once (bound: key, id, course, quiz)."""
+    a, key = QuizAttempt, bindparam("key")
+    return union_all(
+        select(literal("a").label("kind"), a.course_slug, a.quiz_slug, cast(a.result, String), null(), null()).where(
+            a.learner_key == key, a.attempt_id == bindparam("id")
+        ),
+        select(
+            literal("n"),
+            null(),
+            null(),
+            null(),
+            func.count(),
+            func.coalesce(func.sum(case((a.passed, 1), else_=0)), 0).cast(Integer),
+        ).where(a.learner_key == key, a.course_slug == bindparam("course"), a.quiz_slug == bindparam("quiz")),
+    )
+
+
+def attempt_state(
+    session: Session, *, learner_key: str, attempt_id: uuid.UUID | None, course_slug: str, quiz_slug: str
+) -> AttemptState:
+    """The stored attempt with this id (a resend), how many attempts the learner made at the quiz and whether
+    one passed: one round trip."""
+    previous, made, passed = None, 0, 0
+    params = {"key": learner_key, "id": attempt_id, "course": course_slug, "quiz": quiz_slug}
+    for kind, course, quiz, result, n, passes in session.connection().execute(_state_query(), params):
+        if kind == "a":
+            previous = (course, quiz, result)
+        else:
+            made, passed = n, passes
+    return AttemptState(previous, made, bool(passed))
+
+
+def previous_reply(state: AttemptState, *, course_slug: str, quiz_slug: str) -> AttemptOut | None:
     """The reply already given for this attempt id (a resend), or None; 409 if the id was used for another quiz."""
-    existing = session.get(QuizAttempt, (learner_key, attempt_id))
-    if existing is None:
+    if state.previous is None:
         return None
-    if (existing.course_slug, existing.quiz_slug) != (course_slug, quiz_slug):
+    course, quiz, result = state.previous
+    if (course, quiz) != (course_slug, quiz_slug):
         raise Conflict("this attempt id was already used for another quiz", code="attempt_id_reused")
-    return AttemptOut.model_validate(existing.result)
+    return AttemptOut.model_validate_json(result)
 
 
 def count(session: Session, *, learner_key: str, course_slug: str, quiz_slug: str) -> int:
     """Attempts the learner has made at this quiz (the next form's number)."""
-    query = select(func.count()).where(
-        QuizAttempt.learner_key == learner_key,
-        QuizAttempt.course_slug == course_slug,
-        QuizAttempt.quiz_slug == quiz_slug,
-    )
-    return session.exec(query).one()
+    return attempt_state(
+        session, learner_key=learner_key, attempt_id=None, course_slug=course_slug, quiz_slug=quiz_slug
+    ).made
 
 
 def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[str, list[QuestionResultOut]]:
@@ -65,8 +106,12 @@ def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[st
     return policy, questions
 
 
+@lru_cache(maxsize=1)
+def _inserting():
+    return insert(QuizAttempt.__table__)
+
+
 def record(
-    session: Session,
     *,
     learner_key: str,
     course_slug: str,
@@ -75,8 +120,9 @@ def record(
     answers: dict[str, list[str]],
     now: datetime,
     passed_before: bool,
+    writes: Writes,
 ) -> AttemptOut:
-    """Grade the answers against the served questions and store the attempt with its reply."""
+    """Grade the answers against the served questions; the attempt and its reply go with `writes`."""
     result = grade(quiz, answers)
     policy, questions = review_of(quiz, result, passed_before=passed_before)
     reply = AttemptOut(
@@ -91,31 +137,32 @@ def record(
         questions=questions,
         submitted_at=now,
     )
-    session.add(
-        QuizAttempt(
-            learner_key=learner_key,
-            attempt_id=attempt_id,
-            course_slug=course_slug,
-            quiz_slug=quiz.slug,
-            quiz_hash=quiz.content_hash,
-            score=result.score,
-            max_score=result.max_score,
-            passed=result.passed,
-            result=reply.model_dump(mode="json"),
-            submitted_at=now,
-        )
-    )
-    session.flush()
+    row = {
+        "learner_key": learner_key,
+        "attempt_id": attempt_id,
+        "course_slug": course_slug,
+        "quiz_slug": quiz.slug,
+        "quiz_hash": quiz.content_hash,
+        "score": result.score,
+        "max_score": result.max_score,
+        "passed": result.passed,
+        "result": reply.model_dump(mode="json"),
+        "submitted_at": now,
+    }
+    writes.add(_inserting(), [row])
     return reply
 
 
 def note_certificate(session: Session, *, learner_key: str, reply: AttemptOut, code: str) -> AttemptOut:
-    """This attempt completed the course: the stored reply says so too, so a resend returns the same."""
+    """This attempt completed the course: the stored reply says so too, so a resend returns the same (the
+    attempt is stored by then: completing a course sends the pending writes first)."""
     reply = reply.model_copy(update={"course_completed": True, "certificate": code})
-    attempt = session.get(QuizAttempt, (learner_key, reply.id))
-    attempt.result = reply.model_dump(mode="json")
-    session.add(attempt)
-    session.flush()
+    table = QuizAttempt.__table__
+    session.execute(
+        update(table)
+        .where(table.c.learner_key == learner_key, table.c.attempt_id == reply.id)
+        .values(result=reply.model_dump(mode="json"))
+    )
     return reply
 
 
