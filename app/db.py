@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic_core import to_json
-from sqlalchemy import DateTime, Engine, Insert, Table, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, Engine, Insert, Table, TypeDecorator, create_engine, event, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
@@ -85,6 +85,12 @@ def make_unpooled_engine(url: str) -> Engine:
 def insert_for(session: Session, table: Table):
     """An INSERT that knows `on_conflict_do_*` on either backend (both dialects spell it the same)."""
     return dialect_insert(session.get_bind().dialect.name, table)
+
+
+@lru_cache(maxsize=32)
+def inserting(model) -> Insert:
+    """A plain INSERT of `model`'s table, built once (its compiled form is cached); executed with rows."""
+    return insert(model.__table__)
 
 
 def dialect_insert(dialect: str, table: Table):

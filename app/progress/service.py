@@ -8,14 +8,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import Integer, String, bindparam, cast, delete, func, insert, literal, null, union_all, update
+from sqlalchemy import Integer, String, bindparam, cast, delete, func, literal, null, union_all, update
 from sqlmodel import Session, select
 
 from app.catalogue.service import Catalogue, CourseView
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
 from app.config import Settings
-from app.db import Writes, utcnow
+from app.db import Writes, inserting, utcnow
 from app.errors import AppError
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 from app.progress.schemas import CourseProgressOut, EventIn, ProgressOut
@@ -152,12 +152,6 @@ def _rejection(
     return None
 
 
-@lru_cache(maxsize=4)
-def _inserting(model):
-    """A plain INSERT of `model`'s table, built once (executed with a list of rows)."""
-    return insert(model.__table__)
-
-
 @lru_cache(maxsize=1)
 def _state_query():
     """The UNION ALL behind `read_state`, built once (bound: key, courses, ids; empty lists match nothing)."""
@@ -241,9 +235,9 @@ def enrol(
     if known is None:
         row = {"learner_key": learner_key, "course_slug": course_slug, "started_at": at, "flagged": False}
         if writes is None:
-            session.connection().execute(_inserting(Enrolment), [row])
+            session.connection().execute(inserting(Enrolment), [row])
         else:
-            writes.add(_inserting(Enrolment), [row])
+            writes.add(inserting(Enrolment), [row])
         return EnrolmentRow(course_slug, at)
     if at < known.started_at:
         session.execute(
@@ -343,7 +337,7 @@ def record_events(
         touched[event.course] = min(at, touched.get(event.course, at))
     if plan.accepted:
         rows = [{"learner_key": learner_key, "event_id": event.id, "received_at": now} for event, _ in plan.accepted]
-        writes.add(_inserting(ProgressEvent), rows)
+        writes.add(inserting(ProgressEvent), rows)
     completions = LessonCompletion.__table__
     new = []
     for (course_slug, lesson_slug), at in sorted(earliest.items()):
@@ -366,7 +360,7 @@ def record_events(
         else:
             continue
         lessons[lesson_slug] = at
-    writes.add(_inserting(LessonCompletion), new)
+    writes.add(inserting(LessonCompletion), new)
     after = dict(state.enrolments)
     for course_slug, first_at in sorted(touched.items()):
         enrolment = enrol(

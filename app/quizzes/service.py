@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, String, bindparam, case, cast, delete, func, insert, literal, null, union_all, update
+from sqlalchemy import Integer, String, bindparam, case, cast, delete, func, literal, null, union_all, update
 from sqlmodel import Session, select
 
 from app.catalogue.service import QuizView
-from app.db import Writes
+from app.db import Writes, inserting
 from app.errors import Conflict
 from app.quizzes.forms import hint
 from app.quizzes.grading import Grade, grade
@@ -106,11 +106,6 @@ def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[st
     return policy, questions
 
 
-@lru_cache(maxsize=1)
-def _inserting():
-    return insert(QuizAttempt.__table__)
-
-
 def record(
     *,
     learner_key: str,
@@ -149,7 +144,7 @@ def record(
         "result": reply.model_dump(mode="json"),
         "submitted_at": now,
     }
-    writes.add(_inserting(), [row])
+    writes.add(inserting(QuizAttempt), [row])
     return reply
 
 

@@ -172,10 +172,9 @@ def test_writes_go_as_one_statement_on_postgresql_and_a_rebuild_in_chunks(sessio
     from sqlalchemy import event
 
     from app.auth.tokens import Identity
-    from app.db import MAX_ROWS_PER_STATEMENT, Writes
+    from app.db import MAX_ROWS_PER_STATEMENT, Writes, inserting
     from app.learners.service import ensure_learner
     from app.progress.models import ProgressEvent
-    from app.progress.service import _inserting
 
     key = "f" * 64
     identity = Identity(issuer="i", subject="s", scopes=frozenset({"learner"}), locality="00070", learner_key=key)
@@ -183,8 +182,8 @@ def test_writes_go_as_one_statement_on_postgresql_and_a_rebuild_in_chunks(sessio
     writes = Writes()
     events = [{"learner_key": key, "event_id": uuid.uuid4(), "received_at": T0} for _ in range(n)]
     lessons = [{"learner_key": key, "course_slug": "c", "lesson_slug": f"l{i}", "completed_at": T0} for i in range(n)]
-    writes.add(_inserting(ProgressEvent), events)
-    writes.add(_inserting(LessonCompletion), lessons)
+    writes.add(inserting(ProgressEvent), events)
+    writes.add(inserting(LessonCompletion), lessons)
     statements = []
 
     def sent(_conn, _cursor, statement, *_rest) -> None:
