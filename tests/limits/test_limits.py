@@ -13,7 +13,19 @@ from app.limits.limiter import Limiter
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
 
-def test_a_learner_hammering_writes_is_refused_with_retry_after(client, auth, content):
+EDGE = 1_800_000_000.0  # a multiple of every window here (minute, ten minutes, hour)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """time.time as the test sets it (limits, and the token checks, read the clock through the time module);
+    it starts 1 s after an edge of every window, so no window turns over unless the test moves it."""
+    now = [EDGE + 1]
+    monkeypatch.setattr(time, "time", lambda: now[0])
+    return now
+
+
+def test_a_learner_hammering_writes_is_refused_with_retry_after(client, auth, content, clock):
     headers = auth("learner", sub="hammer")
     statuses = []
     for _ in range(300):
@@ -41,15 +53,8 @@ def test_one_client_address_is_limited_before_any_routing(settings, engine):
         assert client.get("/healthz").status_code == 200  # probes are never limited
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """time.time as the test sets it (limits reads the clock through the time module)."""
-    now = [1_800_000_000.0 - 2]  # 2 s before a ten-minute boundary (1.8e9 is a multiple of 600)
-    monkeypatch.setattr(time, "time", lambda: now[0])
-    return now
-
-
 def test_several_windows_make_a_growing_cooldown(settings, clock):
+    clock[0] = EDGE - 2  # 2 s before a ten-minute edge
     limiter = Limiter(settings.model_copy(update={"quiz_attempt_limits": "3/10 minutes;5/hour"}))
     key = str(uuid.uuid4())
     decisions = [limiter.hit("attempt", key) for _ in range(3)]
