@@ -134,6 +134,27 @@ def _wait_for(predicate, *, timeout: float = 30.0) -> None:
         time.sleep(0.1)
 
 
+def _wait_until_replayed(primary, replica, *, timeout: float = 60.0) -> None:
+    """Wait until the standby has replayed every WAL record the primary had written when called.
+
+    Waiting on the WAL position, not on a query of the replica's tables: a table the migration created
+    does not exist on the standby until the migration's WAL has been replayed there.
+    """
+    with primary.connect() as connection:
+        target = connection.exec_driver_sql("SELECT pg_current_wal_lsn()").scalar_one()
+    deadline = time.monotonic() + timeout
+    while True:
+        with replica.connect() as connection:
+            done = connection.exec_driver_sql(
+                "SELECT pg_last_wal_replay_lsn() >= CAST(%(target)s AS pg_lsn)", {"target": target}
+            ).scalar_one()
+        if done:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the replica did not replay the primary's WAL up to {target} in {timeout} s")
+        time.sleep(0.1)
+
+
 def _publish(engine, settings) -> int:
     with Session(engine) as session:
         release = stats_service.release_now(session, settings=settings)
@@ -157,8 +178,10 @@ def test_statistics_are_read_from_the_streaming_replica(primary_url, replica_url
     token = mint_dev_token(replica_settings, scopes=["stats"], subject="analyst", locality=None, expires_in=600)
     headers = {"Authorization": f"Bearer {token}"}
     try:
+        _wait_until_replayed(primary, replica)  # the migration's tables exist on the standby from here on
         first = _publish(primary, replica_settings)
-        _wait_for(lambda: _release_on(replica) == first)
+        _wait_until_replayed(primary, replica)
+        assert _release_on(replica) == first
         with TestClient(app) as client:
             assert client.get(URL, headers=headers).json()["release"]["id"] == first
 
