@@ -14,7 +14,8 @@ from app.config import get_settings
 def _engine():
     from app.db import make_unpooled_engine, migrate
 
-    engine = make_unpooled_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_unpooled_engine(settings.database_url, pgbouncer=settings.database_pgbouncer)
     migrate(engine)
     return engine
 
@@ -66,6 +67,18 @@ def cmd_migrate(_args) -> int:
     return 0
 
 
+def cmd_backup(args) -> int:
+    from app.backup import BackupRefused, backup_sqlite
+
+    try:
+        size = backup_sqlite(get_settings().database_url, args.file)
+    except BackupRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written to {args.file} ({size} bytes, integrity ok)")
+    return 0
+
+
 def cmd_token(args) -> int:
     from app.auth.tokens import SCOPES, mint_dev_token
     from app.localities.official import is_commune
@@ -90,7 +103,18 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     settings = get_settings()
+    if settings.is_production and args.workers > 1 and not settings.redis_url:
+        # In memory each worker would count for itself: three quiz attempts would become three per worker.
+        print(
+            f"error: production with {args.workers} workers needs REDIS_URL (a limiter shared by every worker)",
+            file=sys.stderr,
+        )
+        return 2
+    if "PUBLIC_BASE_URL" not in os.environ and not settings.is_production:
+        # Certificate links and QR codes point where this server listens (the workers read it from here).
+        os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
     _engine()
+    _load_keys(settings)
     if not args.no_import and Path(settings.content_dir).is_dir():
         code = cmd_import(argparse.Namespace(dir=str(settings.content_dir)))
         if code:
@@ -105,11 +129,25 @@ def cmd_serve(args) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=bool(settings.trusted_proxy_header),
+        proxy_headers=False,  # the app resolves the client behind TRUSTED_PROXIES itself (app.limits.proxy)
         access_log=False,  # the app writes its own JSON access line, without client addresses by default
         log_config=log_config(),
     )
     return 0
+
+
+def _load_keys(settings) -> None:
+    """Load the identity and certificate keys once before any worker starts: a bad key file is one clear line
+    here instead of a traceback in every worker."""
+    from app.auth.tokens import TokenVerifier
+    from app.certificates.signing import CertificateSigner
+    from app.config import InvalidConfiguration
+
+    CertificateSigner(settings)
+    try:
+        TokenVerifier(settings)
+    except ValueError as exc:
+        raise InvalidConfiguration(f"identity provider keys: {exc}") from None
 
 
 def cmd_stats_rebuild(args) -> int:
@@ -142,6 +180,9 @@ def cmd_stats_release(_args) -> int:
     with Session(_engine(), expire_on_commit=False) as session:
         found = release_now(session, settings=get_settings())
         session.commit()
+    if found is None:  # its slot, the current instant, was taken by another release in the same microsecond
+        print("a release was published at this same instant; run the command again", file=sys.stderr)
+        return 1
     print(f"statistics release {found.id} published as of {found.as_of.isoformat()}")
     return 0
 
@@ -162,6 +203,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="bring the database schema to head").set_defaults(func=cmd_migrate)
 
+    backup = commands.add_parser("backup", help="copy a live SQLite database to FILE (PostgreSQL: pg_dump)")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(func=cmd_backup)
+
     token = commands.add_parser("token", help="print a development token (refused in production)")
     token.add_argument("--scope", required=True, help="learner, author, stats, admin (several: 'stats admin')")
     token.add_argument("--sub", required=True, help="pseudonymous subject")
@@ -172,7 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the API")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    # WEB_CONCURRENCY (the name uvicorn and gunicorn read) sizes the workers of an image without changing its CMD.
+    serve.add_argument(
+        "--workers", type=int, default=os.environ.get("WEB_CONCURRENCY") or "1", help="default: WEB_CONCURRENCY or 1"
+    )
     serve.add_argument("--no-import", action="store_true", help="do not import CONTENT_DIR at start")
     serve.set_defaults(func=cmd_serve)
 
@@ -187,4 +235,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except Exception as exc:
+        # A missing database, an unreachable server, an unsafe setting: one line the operator can act on.
+        from app.startup import explain
+
+        line = explain(exc, database_url=_database_url())
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1
+
+
+def _database_url() -> str | None:
+    try:
+        return get_settings().database_url
+    except Exception:  # the settings themselves are what failed
+        return None

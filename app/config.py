@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import secrets
@@ -13,7 +14,7 @@ from typing import Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 API_PREFIX = "/api/v1"  # fixed by PRODUCT.md
@@ -26,6 +27,10 @@ class UnsafeConfiguration(RuntimeError):
     """Raised at start-up when production mode would run on development secrets."""
 
 
+class InvalidConfiguration(ValueError):
+    """Raised at start-up when a setting names something unusable (a key file that holds no usable key)."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
 
@@ -35,6 +40,9 @@ class Settings(BaseSettings):
     database_max_overflow: int = Field(default=10, ge=0, le=1000)
     # Test each pooled connection before use (a round trip per request); off: a dead one fails one request (503).
     database_pre_ping: bool = False
+    # DATABASE_URL (and DATABASE_REPLICA_URL) lead to PgBouncer in transaction pooling: psycopg then prepares no
+    # statements on the server, since PgBouncer 1.18 hands each transaction whichever server connection is free.
+    database_pgbouncer: bool = False
     app_env: Literal["development", "test", "production"] = "development"
     content_dir: Path = Path("content")
 
@@ -46,6 +54,13 @@ class Settings(BaseSettings):
     jwt_audience: str = DEFAULT_AUDIENCE
     jwt_public_keys_file: Path | None = None  # PEM file with one or more public keys (RS256/ES256)
     jwt_jwks_file: Path | None = None  # JWKS JSON file of the identity provider
+    # Keys the provider publishes (app/auth/jwks.py): its OpenID Connect issuer URL (keys found through
+    # <issuer>/.well-known/openid-configuration; JWT_ISSUER defaults to it) or its JWKS URL. Union with the files.
+    jwt_oidc_issuer_url: str | None = None
+    jwt_jwks_url: str | None = None
+    jwt_jwks_min_cache_seconds: int = Field(default=300, ge=10)  # bounds on the provider's Cache-Control max-age
+    jwt_jwks_max_cache_seconds: int = Field(default=86400, ge=10)
+    jwt_jwks_timeout_seconds: float = Field(default=3.0, gt=0, le=30)  # per request to the provider
     jwt_dev_secret: str | None = None  # HS256, development only
     # Development tokens (HS256) are accepted only when this is on; never merely because APP_ENV is unset.
     dev_tokens: bool = False
@@ -57,6 +72,8 @@ class Settings(BaseSettings):
     # Learner pseudonymisation key and certificate signing key.
     pepper: str | None = None
     certificate_key_file: Path | None = None  # EC P-256 private key, PEM
+    # Public keys of earlier signing keys (PEM blocks or a JWKS): still published, so their certificates verify.
+    certificate_retired_keys_file: Path | None = None
     public_base_url: str = "http://127.0.0.1:8000"
 
     # Explicit limits.
@@ -74,9 +91,17 @@ class Settings(BaseSettings):
     rate_limit_learner_writes: str = "60/minute;1000/day"  # progress batches, attempts, ratings, erasure
     rate_limit_stats_reads: str = "120/minute"  # per statistics token subject
     quiz_attempt_limits: str = "3/10 minutes;6/hour;10/day"  # per learner and quiz: a cooldown that grows
+    # Redis round trips of the limiter: connect and read timeouts, then this long without trying Redis again.
+    redis_timeout_seconds: float = Field(default=0.2, gt=0, le=0.2)
+    redis_retry_seconds: float = Field(default=5.0, gt=0)
+    # Categories refused (503 + Retry-After) while Redis is unavailable; the others are let through and logged.
+    rate_limit_fail_closed: str = "attempt"
     trusted_proxy_header: str | None = None  # e.g. X-Forwarded-For, only behind a proxy that sets it
+    # Proxies whose header is believed, as addresses or networks; the client is the rightmost address in the
+    # header that is not one of them (entries left of it were written by the client and can be forged).
+    trusted_proxies: str = "127.0.0.1,::1"
     # Logs and documentation.
-    access_log: bool | None = None  # one JSON line per request; default: on, off in production (metrics stay)
+    access_log: bool = True  # one JSON line per request, in production too; metrics are counted either way
     log_client_address: bool = False  # client addresses are personal data: off unless needed
     public_docs: bool = False  # in production /docs and /openapi.json exist only with this on
 
@@ -103,6 +128,36 @@ class Settings(BaseSettings):
     # /readyz calls the replica "lagging" past this (readiness itself does not depend on the replica).
     replica_max_lag_seconds: float = Field(default=30, gt=0)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("rate_limit_client", "rate_limit_learner_writes", "rate_limit_stats_reads", "quiz_attempt_limits")
+    @classmethod
+    def _windows(cls, value: str) -> str:
+        from limits import parse_many
+
+        parse_many(value)  # ValueError names the bad window
+        return value
+
+    @field_validator("jwt_oidc_issuer_url", "jwt_jwks_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an https:// URL (http:// only outside production)")
+        return value
+
+    @model_validator(mode="after")
+    def _issuer_from_discovery(self) -> Settings:
+        """Tokens of an OpenID Connect provider carry its issuer URL as `iss`: JWT_ISSUER defaults to it."""
+        if self.jwt_oidc_issuer_url and "jwt_issuer" not in self.model_fields_set:
+            self.jwt_issuer = self.jwt_oidc_issuer_url
+        return self
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.app_env != "production":
@@ -114,8 +169,12 @@ class Settings(BaseSettings):
             problems.append("DEV_TOKENS is development-only")
         if not self.public_base_url.startswith("https://"):
             problems.append("PUBLIC_BASE_URL must be https:// (certificate links and QR codes point there)")
-        if not (self.jwt_public_keys_file or self.jwt_jwks_file):
-            problems.append("JWT_PUBLIC_KEYS_FILE or JWT_JWKS_FILE is required")
+        if not (self.jwt_public_keys_file or self.jwt_jwks_file or self.jwt_oidc_issuer_url or self.jwt_jwks_url):
+            problems.append("JWT_PUBLIC_KEYS_FILE, JWT_JWKS_FILE, JWT_OIDC_ISSUER_URL or JWT_JWKS_URL is required")
+        for name in ("jwt_oidc_issuer_url", "jwt_jwks_url"):
+            url = getattr(self, name)
+            if url and not url.startswith("https://"):
+                problems.append(f"{name.upper()} must be https:// (identity keys are trusted from there)")
         if self.jwt_issuer == DEV_ISSUER:
             problems.append("JWT_ISSUER must name the national identity provider")
         if not strong_secret(self.pepper):
@@ -130,7 +189,7 @@ class Settings(BaseSettings):
 
     @property
     def access_log_on(self) -> bool:
-        return self.access_log if self.access_log is not None else not self.is_production
+        return self.access_log
 
     @property
     def is_production(self) -> bool:

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic_core import to_json
-from sqlalchemy import DateTime, Engine, Insert, Table, TypeDecorator, create_engine, event, insert
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Engine,
+    Insert,
+    String,
+    Table,
+    TypeDecorator,
+    create_engine,
+    delete,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
@@ -54,7 +71,9 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10, pre_ping: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, pre_ping: bool = False, pgbouncer: bool = False
+) -> Engine:
     """An engine for any SQLAlchemy URL, tuned for SQLite or PostgreSQL.
 
     The pool keeps `pool_size` connections open: size it to the requests one worker runs at once, since
@@ -63,23 +82,57 @@ def make_engine(url: str, *, pool_size: int = 20, max_overflow: int = 10, pre_pi
 
     Without `pre_ping` a connection that died while pooled fails the one request that finds it (503
     database_unavailable, with Retry-After) and SQLAlchemy then discards every connection older than the
-    failure; with it, every checkout costs a round trip (about a tenth of a progress batch)."""
+    failure; with it, every checkout costs a round trip (about a tenth of a progress batch).
+
+    `pgbouncer`: the URL leads to PgBouncer in transaction pooling (DATABASE_PGBOUNCER); see `_connect_args`."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=pre_ping, pool_size=pool_size, max_overflow=max_overflow)
+    return create_engine(
+        url,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args=_connect_args(pgbouncer=pgbouncer),
+    )
 
 
-def make_unpooled_engine(url: str) -> Engine:
+def make_unpooled_engine(url: str, *, pgbouncer: bool = False) -> Engine:
     """A short-lived engine (CLI, migrations) that keeps no connections open."""
     if url.startswith("sqlite"):
         return make_engine(url)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, poolclass=NullPool)
+    return create_engine(url, poolclass=NullPool, connect_args=_connect_args(pgbouncer=pgbouncer))
+
+
+def _connect_args(*, pgbouncer: bool) -> dict:
+    """psycopg's arguments. psycopg prepares a statement on the server once a connection has run it 5 times
+    (`prepare_threshold`) and then executes it by name; PgBouncer in transaction pooling (1.18) gives the next
+    transaction whichever server connection is free, where that name does not exist ("prepared statement
+    _pg3_0 does not exist"). Behind it psycopg prepares nothing (None). Nothing else the service relies on
+    outlives a transaction: its advisory locks are pg_advisory_xact_lock, and it uses no SET, LISTEN or
+    temporary table (tests/test_pgbouncer.py)."""
+    return {"prepare_threshold": None} if pgbouncer else {}
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core `Table` behind a `table=True` model, for Core statements (INSERT ... ON CONFLICT, bulk UPDATE)."""
+    return model.__table__  # type: ignore[attr-defined]  # SQLModel sets __table__ on table models, never declares it
+
+
+class _Identified(Protocol):
+    id: int | None
+
+
+def row_id(row: _Identified) -> int:
+    """The autoincrement id of a row read from the database or flushed to it (None only before that)."""
+    if row.id is None:
+        raise RuntimeError(f"{type(row).__name__} has no id yet: flush it before using its id")
+    return row.id
 
 
 def insert_for(session: Session, table: Table):
@@ -210,9 +263,9 @@ async def get_read_session(request: Request) -> AsyncIterator[Session]:
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
-def make_replica_engine(url: str | None) -> Engine | None:
+def make_replica_engine(url: str | None, *, pgbouncer: bool = False) -> Engine | None:
     """The streaming replica's engine, or None when no replica is configured."""
-    return make_engine(url) if url else None
+    return make_engine(url, pgbouncer=pgbouncer) if url else None
 
 
 def replica_lag_seconds(engine: Engine) -> float | None:
@@ -246,25 +299,139 @@ def alembic_config(connection=None):
     return config
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to head; safe when several processes start at once."""
+class SchemaMismatch(RuntimeError):
+    """The database was migrated by a newer release that this code cannot serve."""
+
+
+def migrate(engine: Engine) -> SchemaStatus:
+    """Bring the schema to head; safe when several processes start at once.
+
+    A database already ahead of this code (a newer release applied its expand migration) is left alone when
+    it declares this release compatible, so the previous release's workers still start during a rolling
+    upgrade; otherwise SchemaMismatch says why."""
     from alembic import command
 
     with engine.connect() as connection:
-        command.upgrade(alembic_config(connection), "head")
+        if connection.dialect.name == "postgresql":  # judge and migrate under the lock env.py takes too
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        status = _schema_status_on(connection)
+        if status.state in ("at_head", "behind"):
+            command.upgrade(alembic_config(connection), "head")
+            return SchemaStatus("at_head", status.head, status.head, "database at this release's head")
+        connection.rollback()
+    if status.state == "ahead_compatible":
+        logging.getLogger(__name__).warning("schema not migrated: %s", status.detail)
+        return status
+    raise SchemaMismatch(status.detail)
 
 
-def schema_heads(engine: Engine) -> tuple[set[str], set[str]]:
-    """(current revisions in the database, head revisions of the code)."""
-    from alembic.runtime.migration import MigrationContext
+# The schema compatibility marker: the code revisions (releases) that may serve the database's schema. Written
+# by migrations/env.py after every upgrade or downgrade, read by a release that finds the database ahead of it
+# (it cannot read the newer revisions' files: it does not have them).
+schema_compat = Table("schema_compat", SQLModel.metadata, Column("revision", String(32), primary_key=True))
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    """How the database's schema stands to this code: `state` for machines, `detail` for people."""
+
+    state: str  # at_head, ahead_compatible | behind, ahead_incompatible, unknown_revision
+    current: tuple[str, ...]
+    head: tuple[str, ...]
+    detail: str
+
+    @property
+    def servable(self) -> bool:
+        return self.state in ("at_head", "ahead_compatible")
+
+
+def _names(revisions) -> str:
+    return ", ".join(sorted(revisions)) or "none"
+
+
+def judge_schema(current: set[str], *, head: set[str], known: set[str], compatible: set[str] | None) -> SchemaStatus:
+    """Compare the database's revisions with this code's (pure). `compatible` is the database's marker (None
+    when it has none): the code revisions that may serve it."""
+
+    def status(state: str, detail: str) -> SchemaStatus:
+        return SchemaStatus(state, tuple(sorted(current)), tuple(sorted(head)), detail)
+
+    if current == head:
+        return status("at_head", "database at this release's head")
+    if current <= known:
+        return status(
+            "behind", f"behind: run migrations (database at {_names(current)}, this release needs {_names(head)})"
+        )
+    unknown = _names(current - known)
+    if compatible is None:
+        return status(
+            "unknown_revision",
+            f"unknown revision {unknown}: not in this release and no compatibility marker in the database"
+            " (a database of another application, or one migrated by a newer release without markers)",
+        )
+    if head <= compatible:
+        return status(
+            "ahead_compatible", f"ahead, compatible: database at {unknown} declares {_names(head)} compatible"
+        )
+    return status(
+        "ahead_incompatible",
+        f"ahead and incompatible with this release: finish the upgrade (database at {unknown} works with code at"
+        f" {_names(compatible)}; this release is at {_names(head)})",
+    )
+
+
+@lru_cache(maxsize=1)
+def _code_revisions() -> tuple[frozenset[str], frozenset[str]]:
+    """(head revisions, every revision) of this code's migrations; read once: they do not change while it runs."""
     from alembic.script import ScriptDirectory
 
     script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(script.get_heads()), frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def _schema_status_on(connection) -> SchemaStatus:
+    from alembic.runtime.migration import MigrationContext
+
+    head, known = _code_revisions()
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    compatible = None
+    if not current <= known and inspect(connection).has_table(schema_compat.name):
+        compatible = set(connection.execute(select(schema_compat.c.revision)).scalars())
+    return judge_schema(current, head=set(head), known=set(known), compatible=compatible)
+
+
+def schema_status(engine: Engine) -> SchemaStatus:
+    """How the database's schema stands to this code (readiness; read-only)."""
     with engine.connect() as connection:
         connection.execution_options(read_only=True)
-        current = set(MigrationContext.configure(connection).get_current_heads())
+        found = _schema_status_on(connection)
         connection.rollback()
-    return current, set(script.get_heads())
+    return found
+
+
+def compatible_code_revisions(script, heads: tuple[str, ...]) -> set[str]:
+    """The code revisions that may serve a database at `heads`: each head declares the oldest one with a module
+    attribute `compatible_with` (absent: only its own code), and every revision in between may serve too."""
+    found = None
+    for head in heads:
+        revision = script.get_revision(head)
+        oldest = getattr(revision.module, "compatible_with", None) or head
+        try:
+            between = {rev.revision for rev in script.iterate_revisions(head, oldest)}
+        except Exception as exc:  # noqa: BLE001 - alembic raises several kinds for a revision off the path
+            raise ValueError(f"revision {head}: compatible_with = {oldest!r} is not one of its ancestors") from exc
+        found = (between | {oldest}) if found is None else found & (between | {oldest})
+    return found or set()
+
+
+def record_schema_compat(connection, script, heads: tuple[str, ...]) -> None:
+    """Rewrite the marker for the database's new `heads` (migrations/env.py, in the migration's transaction)."""
+    if not inspect(connection).has_table(schema_compat.name):  # before the revision that creates it
+        return
+    connection.execute(delete(schema_compat))
+    revisions = compatible_code_revisions(script, heads)
+    if revisions:
+        connection.execute(insert(schema_compat), [{"revision": name} for name in sorted(revisions)])
 
 
 class UtcDateTime(TypeDecorator):

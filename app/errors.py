@@ -56,6 +56,10 @@ class Unprocessable(AppError):
     status, code = 422, "invalid_request"
 
 
+class Unavailable(AppError):
+    status, code = 503, "unavailable"
+
+
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -122,10 +126,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(500, "internal_error", "an unexpected error occurred; it has been logged")
 
 
+class Problem(BaseModel):
+    """One problem of a 422: in a field of the request, or on a line of an uploaded CSV."""
+
+    field: str | None = Field(None, description="dotted path of the field, e.g. body.events.0.at")
+    line: int | None = Field(None, description="line number in an uploaded CSV, counted from 1")
+    message: str
+
+
 class ErrorDetail(BaseModel):
     code: str = Field(description="stable, for programs: e.g. lesson_not_found, rate_limited")
     message: str = Field(description="for developers, in English")
-    details: Any | None = Field(None, description="per-field problems of a 422, or per-line problems of a CSV")
+    details: list[Problem] | None = Field(
+        None, description="per-field problems of a 422, or per-line problems of a CSV"
+    )
 
 
 class ErrorOut(BaseModel):
@@ -148,6 +162,26 @@ _MEANINGS = {
 }
 
 
+_SECONDS = {"type": "integer", "minimum": 0}
+_HEADERS = {
+    429: {
+        "Retry-After": {
+            "description": "seconds to wait (absent for event_quota, which waiting does not free)",
+            "schema": _SECONDS,
+        },
+        "RateLimit-Limit": {"description": "requests allowed in the tightest window", "schema": _SECONDS},
+        "RateLimit-Remaining": {"description": "requests left in that window", "schema": _SECONDS},
+        "RateLimit-Reset": {"description": "seconds until that window has room again", "schema": _SECONDS},
+    },
+    503: {"Retry-After": {"description": "seconds to wait, where known", "schema": _SECONDS}},
+}
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI `responses` for these error statuses, each with the error body's schema."""
-    return {status: {"model": ErrorOut, "description": _MEANINGS[status]} for status in statuses}
+    """OpenAPI `responses` for these error statuses, each with the error body's schema (and Retry-After)."""
+    responses: dict[int | str, dict[str, Any]] = {}
+    for status in statuses:
+        responses[status] = {"model": ErrorOut, "description": _MEANINGS[status]}
+        if status in _HEADERS:
+            responses[status]["headers"] = _HEADERS[status]
+    return responses

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fastapi import Request, Response
 
 GZIP_MIN_BYTES = 1024  # smaller bodies gain little from compression
+BINARY = {"type": "string", "format": "binary"}  # OpenAPI schema of a body that is bytes (pictures, QR codes)
 
 
 def etag_for(body: bytes) -> str:

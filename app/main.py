@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.auth.tokens import TokenVerifier
@@ -24,6 +25,7 @@ from app.learners.router import router as learners_router
 from app.learners.scrub import Scrubber
 from app.limits.limiter import Limiter
 from app.limits.middleware import ClientRateLimitMiddleware
+from app.limits.proxy import TrustedProxyMiddleware
 from app.localities.router import router as localities_router
 from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
@@ -36,7 +38,8 @@ from app.web.router import include_web
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Background work of a worker: keeping the catalogue snapshot fresh, and the daily statistics release."""
+    """Background work of a worker: keeping the catalogue snapshot and the identity provider's keys fresh, and the
+    daily statistics release."""
     settings: Settings = app.state.settings
     catalogue: CatalogueCache = app.state.catalogue
     if not catalogue.loaded:  # serve nothing stale or empty: the first snapshot is loaded before requests
@@ -47,6 +50,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     ]
     if settings.stats_release_auto:
         tasks.append(asyncio.create_task(run_daily_releases(app.state.engine, settings)))
+    remote_keys = app.state.verifier.remote  # the identity provider's published keys, if configured
+    if remote_keys is not None:  # fetched before requests (a failure is logged and retried), then kept fresh
+        await asyncio.to_thread(remote_keys.refresh)
+        tasks.append(asyncio.create_task(remote_keys.keep_fresh()))
     yield
     for task in tasks:
         task.cancel()
@@ -55,11 +62,18 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await task
 
 
+def operation_id(route: APIRoute) -> str:
+    """The handler's name (`submit_attempt`, `get_lesson`): typed clients name their functions after it, so it is
+    stable and unique across the app (tests/test_openapi.py), never FastAPI's path-derived default."""
+    return route.name
+
+
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     settings = settings or get_settings()
     hide_docs = settings.is_production and not settings.public_docs
     app = FastAPI(
         lifespan=lifespan,
+        generate_unique_id_function=operation_id,
         docs_url=None if hide_docs else "/docs",
         redoc_url=None if hide_docs else "/redoc",
         openapi_url=None if hide_docs else "/openapi.json",
@@ -73,8 +87,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         pool_size=settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pre_ping=settings.database_pre_ping,
+        pgbouncer=settings.database_pgbouncer,
     )
-    app.state.replica_engine = make_replica_engine(settings.database_replica_url)
+    app.state.replica_engine = make_replica_engine(settings.database_replica_url, pgbouncer=settings.database_pgbouncer)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)
     app.state.limiter = Limiter(settings)
@@ -103,10 +118,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag"]
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        ClientRateLimitMiddleware, limiter=app.state.limiter, trusted_proxy_header=settings.trusted_proxy_header
-    )
+    app.add_middleware(ClientRateLimitMiddleware, limiter=app.state.limiter)
     app.add_middleware(
         MetricsMiddleware, access_log=settings.access_log_on, log_client_address=settings.log_client_address
     )
+    if settings.trusted_proxy_header:  # outermost: every step after it reads the resolved client address
+        app.add_middleware(
+            TrustedProxyMiddleware, header=settings.trusted_proxy_header, trusted_proxies=settings.trusted_proxies
+        )
     return app

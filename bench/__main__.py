@@ -1,6 +1,6 @@
 """`python -m bench`: the service's hot paths beside their ceilings, measured in one run (issue #11).
 
-    .venv/bin/python -m bench [--quick] [--url postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python -m bench [--quick] [--pgbouncer] [--url postgresql://postgres@127.0.0.1:5432/postgres]
 
 Starts, in this run: a bare FastAPI app on the same uvicorn returning the same lesson bytes (the
 framework's ceiling); a psycopg-only write loop doing a progress batch's writes from 16 threads (the
@@ -9,6 +9,10 @@ bundled content). wrk drives the load. The progress batches and their ceiling ta
 (PROGRESS_ROUNDS each), so that on a shared machine a busy spell weighs on both sides of the ratio. A year
 of national statistics counters is seeded with COPY, a release is published, and the statistics calls are
 timed. The last line printed is one JSON object.
+With --pgbouncer, each turn also sends progress batches to a second service (2 workers) that reaches the same
+database through a PgBouncer in transaction pooling (Debian's pgbouncer, started here: tests/pgbouncer.py) with
+DATABASE_PGBOUNCER=true, and runs the psycopg-only loop through it without prepared statements (`pgbouncer_*`),
+and straight to the server without them (`unprepared_db_ceiling_*`: what planning every statement costs alone).
 Rate limits are raised for the run (the bench measures the hot paths, not the limiter); the access log is
 off, as in production by default (metrics stay on).
 """
@@ -16,6 +20,7 @@ off, as in production by default (metrics stay on).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
@@ -33,12 +38,14 @@ import httpx
 import psycopg
 
 from bench import dbceiling, load, seed
+from tests import pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 COURSE = "ky-nang-so-co-ban"
 COMMUNE = "00070"
 PROGRESS_ROUNDS = 2  # turns of the service and of its database ceiling, taken alternately
+PGBOUNCER_POOL = 16  # PgBouncer's server connections: as many as the ceiling's writers
 
 
 def free_port() -> int:
@@ -115,6 +122,7 @@ def main() -> int:
     )
     parser.add_argument("--days", type=int, default=365, help="days of seeded statistics counters")
     parser.add_argument("--keep", action="store_true", help="keep the database and the work directory")
+    parser.add_argument("--pgbouncer", action="store_true", help="progress batches through PgBouncer as well")
     args = parser.parse_args()
     load.ensure_wrk()
     seconds = 10 if args.quick else 30
@@ -140,7 +148,7 @@ def main() -> int:
         "RATE_LIMIT_LEARNER_WRITES": "100000000/minute;1000000000/day",
         "RATE_LIMIT_STATS_READS": "100000000/minute",
         "MAX_EVENTS_PER_LEARNER": "1000000",
-        "ACCESS_LOG": "false",  # as production runs by default (metrics stay on)
+        "ACCESS_LOG": "false",  # the figures in docs/SCALING.md leave out writing access lines (metrics stay on)
     }
     env.pop("REDIS_URL", None)
     rows: list[tuple[str, str, str, str]] = []
@@ -148,6 +156,7 @@ def main() -> int:
     errors = 0
     procs: list[subprocess.Popen] = []
     log = work / "server.log"
+    stack = contextlib.ExitStack()  # the PgBouncer, with --pgbouncer
     try:
         subprocess.run(
             [PY, "-m", "app", "content", "import", "content"], env=env, cwd=ROOT, check=True, capture_output=True
@@ -212,17 +221,27 @@ def main() -> int:
         service = start([PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "2"], env, log)
         procs.append(service)
         wait_ready(base, service)
+        if args.pgbouncer:
+            bounced_db_url = stack.enter_context(pgbouncer.running(db_url, pool_size=PGBOUNCER_POOL))
+            bounced_port = free_port()
+            bounced = start(
+                [PY, "-m", "app", "serve", "--no-import", "--port", str(bounced_port), "--workers", "2"],
+                {**env, "DATABASE_URL": bounced_db_url, "DATABASE_PGBOUNCER": "true"},
+                log,
+            )
+            procs.append(bounced)
+            wait_ready(f"http://127.0.0.1:{bounced_port}", bounced)
         batch_lessons = lessons[:7]
         at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         rounds = PROGRESS_ROUNDS
         turn = max(1, seconds // rounds)
         before = count(db_url, "progress_event")
-        runs, ceilings = [], []
-        for n in range(rounds):
-            tokens = work / f"tokens-{n}.txt"  # fresh learners each turn, as in one long run
+
+        def progress_turn(service_base: str, name: str) -> dict:
+            tokens = work / f"tokens-{name}.txt"  # fresh learners each turn, as in one long run
             tokens.write_text("\n".join(mint_tokens(env, 4000 if args.quick else 20000)) + "\n")
             script = load.batch_script(
-                work / f"batch-{n}.lua",
+                work / f"batch-{name}.lua",
                 tokens=tokens,
                 salt=secrets.randbits(31),
                 course=COURSE,
@@ -230,16 +249,45 @@ def main() -> int:
                 at=at,
                 threads=2,
             )
-            url = f"{base}/api/v1/progress/events"
-            runs.append(load.run(url, threads=2, connections=16, seconds=turn, script=script))
+            url = f"{service_base}/api/v1/progress/events"
+            return load.run(url, threads=2, connections=16, seconds=turn, script=script)
+
+        runs, ceilings, bounced_runs, bounced_ceilings, unprepared_ceilings = [], [], [], [], []
+        for n in range(rounds):
+            runs.append(progress_turn(base, str(n)))
             ceilings.append(
                 dbceiling.run(db_url, threads=16, seconds=turn, course=COURSE, lessons=batch_lessons, commune=COMMUNE)
             )
-        # Every progress_event row since `before` is the service's, but the ceiling's 7 per batch.
-        stored = count(db_url, "progress_event") - before - dbceiling.EVENTS * sum(c["batches"] for c in ceilings)
-        acked = sum(r["batches"]["accepted"] for r in runs)
-        rejected = sum(r["batches"]["rejected"] for r in runs)
-        errors += sum(r["errors"] for r in runs) + rejected + sum(c["errors"] for c in ceilings)
+            if args.pgbouncer:
+                bounced_runs.append(progress_turn(f"http://127.0.0.1:{bounced_port}", f"pgbouncer-{n}"))
+                bounced_ceilings.append(
+                    dbceiling.run(
+                        bounced_db_url,
+                        threads=16,
+                        seconds=turn,
+                        course=COURSE,
+                        lessons=batch_lessons,
+                        commune=COMMUNE,
+                        prepare_threshold=None,
+                    )
+                )
+                unprepared_ceilings.append(
+                    dbceiling.run(
+                        db_url,
+                        threads=16,
+                        seconds=turn,
+                        course=COURSE,
+                        lessons=batch_lessons,
+                        commune=COMMUNE,
+                        prepare_threshold=None,
+                    )
+                )
+        # Every progress_event row since `before` is the services', but the ceiling's 7 per batch.
+        every_ceiling = ceilings + bounced_ceilings + unprepared_ceilings
+        stored = count(db_url, "progress_event") - before - dbceiling.EVENTS * sum(c["batches"] for c in every_ceiling)
+        acked = sum(r["batches"]["accepted"] for r in runs + bounced_runs)
+        rejected = sum(r["batches"]["rejected"] for r in runs + bounced_runs)
+        errors += sum(r["errors"] for r in runs + bounced_runs) + rejected + sum(c["errors"] for c in every_ceiling)
         rss = worker_rss_mb(service)
         progress_rps = statistics.fmean(r["rps"] for r in runs)
         ceiling_rps = statistics.fmean(c["batches_per_s"] for c in ceilings)
@@ -264,6 +312,31 @@ def main() -> int:
                 f"{out['progress_ratio']:.2f}",
             )
         )
+        if args.pgbouncer:
+            bounced_rps = statistics.fmean(r["rps"] for r in bounced_runs)
+            bounced_ceiling_rps = statistics.fmean(c["batches_per_s"] for c in bounced_ceilings)
+            out.update(
+                pgbouncer_progress_batches_per_s=round(bounced_rps, 1),
+                pgbouncer_progress_p50_ms=statistics.median(r["p50_ms"] for r in bounced_runs),
+                pgbouncer_progress_p99_ms=max(r["p99_ms"] for r in bounced_runs),
+                pgbouncer_progress_turns=[round(r["rps"]) for r in bounced_runs],
+                pgbouncer_db_ceiling_batches_per_s=round(bounced_ceiling_rps, 1),
+                pgbouncer_db_ceiling_turns=[round(c["batches_per_s"]) for c in bounced_ceilings],
+                pgbouncer_progress_ratio=round(bounced_rps / bounced_ceiling_rps, 3),
+                pgbouncer_vs_direct=round(bounced_rps / progress_rps, 3),
+                unprepared_db_ceiling_batches_per_s=round(
+                    statistics.fmean(c["batches_per_s"] for c in unprepared_ceilings), 1
+                ),
+                unprepared_db_ceiling_turns=[round(c["batches_per_s"]) for c in unprepared_ceilings],
+            )
+            rows.append(
+                (
+                    "progress batch through PgBouncer",
+                    f"{bounced_rps:.0f} batches/s",
+                    f"{bounced_ceiling_rps:.0f} batches/s",
+                    f"{out['pgbouncer_progress_ratio']:.2f}",
+                )
+            )
 
         # Statistics: a year of national counters, one release, then the calls a statistician makes.
         began = time.perf_counter()
@@ -300,6 +373,7 @@ def main() -> int:
     finally:
         for proc in procs:
             stop(proc)
+        stack.close()
         if not args.keep:
             with psycopg.connect(admin_url, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -16,8 +16,18 @@ import psycopg
 EVENTS = 7
 
 
-def run(url: str, *, threads: int, seconds: float, course: str, lessons: list[str], commune: str) -> dict:
-    """Batches per second over `seconds` of `threads` writers; each writer has its own connection."""
+def run(
+    url: str,
+    *,
+    threads: int,
+    seconds: float,
+    course: str,
+    lessons: list[str],
+    commune: str,
+    prepare_threshold: int | None = 5,
+) -> dict:
+    """Batches per second over `seconds` of `threads` writers; each writer has its own connection.
+    `prepare_threshold=None` behind PgBouncer in transaction pooling (psycopg's default is 5)."""
     url = url.replace("postgresql+psycopg://", "postgresql://")
     done = [0] * threads
     errors = [0] * threads
@@ -25,7 +35,7 @@ def run(url: str, *, threads: int, seconds: float, course: str, lessons: list[st
     first_error: list[str] = []
 
     def writer(n: int) -> None:
-        with psycopg.connect(url, autocommit=False) as conn:
+        with psycopg.connect(url, autocommit=False, prepare_threshold=prepare_threshold) as conn:
             while not stop.is_set():
                 key = f"ceiling-{n}-{uuid.uuid4().hex}"
                 now = datetime.now(UTC)

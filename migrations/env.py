@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy import text
 
 from app.config import get_settings
-from app.db import MIGRATION_LOCK_KEY, make_unpooled_engine
+from app.db import MIGRATION_LOCK_KEY, make_unpooled_engine, record_schema_compat
 from app.models import metadata
 
 config = context.config
@@ -29,6 +29,8 @@ def _run(connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        # Which releases may serve the schema now, for a release that finds the database ahead of it.
+        record_schema_compat(connection, context.script, context.get_context().get_current_heads())
     connection.commit()
 
 
@@ -43,7 +45,8 @@ def run_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_unpooled_engine(get_settings().database_url)
+    settings = get_settings()
+    engine = make_unpooled_engine(settings.database_url, pgbouncer=settings.database_pgbouncer)
     with engine.connect() as connection:
         _run(connection)
 

@@ -2,6 +2,8 @@
 
 SQLite by default (a temporary file). With TEST_DATABASE_URL=postgresql://... the suite creates a fresh
 database on that server for the run and drops it afterwards; an unreachable server is an error, never a skip.
+With TEST_PGBOUNCER=1 as well, the app, its engine and the processes tests start reach those databases through one
+PgBouncer in transaction pooling (tests/pgbouncer.py) started for the run, with DATABASE_PGBOUNCER on.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from app.catalogue.importer import import_content
 from app.config import Settings
 from app.db import get_read_session, get_session, make_engine, migrate
 from app.main import create_app
+from tests import pgbouncer as pgbouncer_process
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONTENT = FIXTURES / "content"
+PGBOUNCER = os.environ.get("TEST_PGBOUNCER", "") not in ("", "0")
 
 
 def _fresh_postgres(admin_url: str) -> tuple[str, callable]:
@@ -57,25 +61,46 @@ def _empty_database(sqlite_file: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> Iterator[str]:
+def pgbouncer():
+    """`pgbouncer(url)`: the same database of the TEST_DATABASE_URL server through a PgBouncer in transaction
+    pooling, started once for the run. Missing pgbouncer: a failure with TEST_PGBOUNCER or in CI, else a skip."""
+    configured = os.environ.get("TEST_DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        needed = "PgBouncer needs PostgreSQL (set TEST_DATABASE_URL)"
+        pytest.fail(needed) if PGBOUNCER else pytest.skip(needed)
+    if pgbouncer_process.binary() is None:
+        missing = "pgbouncer is not installed (Debian: apt-get install pgbouncer)"
+        pytest.fail(missing) if PGBOUNCER or os.environ.get("CI") else pytest.skip(missing)
+    with pgbouncer_process.running(configured) as through:
+        bouncer = make_url(through)
+        yield lambda url: make_url(url).set(host=bouncer.host, port=bouncer.port).render_as_string(hide_password=False)
+
+
+def _routed(request, url: str) -> str:
+    """`url`, or with TEST_PGBOUNCER the same database through the run's PgBouncer."""
+    return request.getfixturevalue("pgbouncer")(url) if PGBOUNCER else url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory, request) -> Iterator[str]:
     configured = os.environ.get("TEST_DATABASE_URL")
     if configured and configured.startswith("sqlite"):
         yield configured
         return
     with _empty_database(tmp_path_factory.mktemp("db") / "test.db") as url:
-        yield url
+        yield _routed(request, url)
 
 
 @pytest.fixture
-def fresh_database_url(tmp_path) -> Iterator[str]:
+def fresh_database_url(tmp_path, request) -> Iterator[str]:
     """An empty database of the configured kind, for tests that run real processes against it."""
     with _empty_database(tmp_path / "fresh.db") as url:
-        yield url
+        yield _routed(request, url)
 
 
 @pytest.fixture(scope="session")
 def engine(database_url):
-    engine = make_engine(database_url)
+    engine = make_engine(database_url, pgbouncer=PGBOUNCER)
     migrate(engine)
     yield engine
     engine.dispose()
@@ -85,6 +110,7 @@ def engine(database_url):
 def settings(database_url, tmp_path_factory) -> Settings:
     return Settings(
         database_url=database_url,
+        database_pgbouncer=PGBOUNCER,
         app_env="test",
         dev_secrets_file=tmp_path_factory.mktemp("secrets") / "dev-secrets.json",
         catalogue_refresh_seconds=0,
@@ -174,6 +200,7 @@ def cli_env(fresh_database_url, tmp_path) -> dict:
     return {
         **os.environ,
         "DATABASE_URL": fresh_database_url,
+        "DATABASE_PGBOUNCER": "true" if PGBOUNCER else "false",
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
         "APP_ENV": "development",
         "DEV_TOKENS": "true",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPBearer
@@ -11,12 +11,23 @@ from app.auth.tokens import Identity
 from app.errors import Forbidden, Unauthorized
 
 
-def get_identity(request: Request) -> Identity:
+def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("missing 'Authorization: Bearer <token>' header", code="missing_token")
-    return request.app.state.verifier.verify(token.strip())
+    return token.strip()
+
+
+def get_identity(request: Request) -> Identity:
+    """The token's identity from the keys in memory (never waits on the network; see read_identity)."""
+    return request.app.state.verifier.verify(bearer_token(request))
+
+
+async def read_identity(request: Request) -> Identity:
+    """get_identity, except that a token with an unknown key id first refreshes the identity provider's
+    published keys (once a minute at most, in a thread): a learner is not refused because the keys rotated."""
+    return await request.app.state.verifier.verify_async(bearer_token(request))
 
 
 # Declares the bearer scheme in the OpenAPI (so clients and fuzzers know which calls need a token); the
@@ -27,8 +38,8 @@ BEARER = HTTPBearer(
 
 
 async def identity_dependency(request: Request) -> Identity:
-    """get_identity as a dependency: async, so it costs no thread-pool hop (verifying is CPU work of microseconds)."""
-    return get_identity(request)
+    """read_identity as a dependency: async, so it costs no thread-pool hop (verifying is CPU work of microseconds)."""
+    return await read_identity(request)
 
 
 def require_scope(scope: str):
@@ -48,11 +59,14 @@ async def optional_learner(request: Request) -> Identity | None:
     """The learner if the request carries a token (it must then be a valid learner token), else None."""
     if not request.headers.get("authorization"):
         return None
-    identity = get_identity(request)
+    identity = await read_identity(request)
     if "learner" not in identity.scopes:
         raise Forbidden("this needs the 'learner' scope", code="insufficient_scope")
     return identity
 
+
+# For a route with MaybeLearner: OpenAPI `security` saying a token is optional (none, or the bearer scheme).
+OPTIONAL_TOKEN: dict[str, Any] = {"security": [{}, {BEARER.scheme_name: []}]}
 
 Learner = Annotated[Identity, Depends(require_scope("learner"))]
 MaybeLearner = Annotated[Identity | None, Depends(optional_learner)]

@@ -2,7 +2,9 @@
 
 An algorithm is never taken from the token alone: each configured key carries the one algorithm it
 may be used with (RS256 for RSA keys, ES256 for P-256 keys, HS256 only for the development secret),
-which rules out `alg: none` and the HS256-with-a-public-key confusion (CVE-2024-33663).
+which rules out `alg: none` and the HS256-with-a-public-key confusion (CVE-2024-33663). Keys come from files
+and, when configured, from the provider's published JWKS (`app.auth.jwks`), which a token with an unknown key
+id refreshes once (`TokenVerifier.verify_async`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwt
 from jose.exceptions import ExpiredSignatureError, JOSEError, JWTClaimsError
 
+from app.auth.jwks import RemoteKeys, VerificationKey, keys_from_jwks
 from app.config import Settings
 from app.errors import Unauthorized
 from app.localities.official import is_commune
@@ -30,11 +33,8 @@ MAX_SUB_LENGTH = 255
 PEM_BLOCK = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
 
 
-@dataclass(frozen=True)
-class VerificationKey:
-    kid: str | None
-    algorithm: str  # the only algorithm this key is accepted with
-    key: object  # PEM text or JWK dict, as python-jose takes it
+class UnknownKeyId(Unauthorized):
+    """The token names a key id none of our keys has: the provider may have rotated its keys."""
 
 
 @dataclass(frozen=True)
@@ -69,18 +69,29 @@ def load_public_keys(settings: Settings) -> list[VerificationKey]:
         if not keys:
             raise ValueError(f"no PEM public key in {settings.jwt_public_keys_file}")
     if settings.jwt_jwks_file:
-        for jwk in json.loads(Path(settings.jwt_jwks_file).read_text()).get("keys", []):
-            algorithm = {"RSA": "RS256", "EC": "ES256"}.get(jwk.get("kty"))
-            if algorithm is None or jwk.get("alg", algorithm) != algorithm or jwk.get("use", "sig") != "sig":
-                continue  # not a signing key we accept
-            keys.append(VerificationKey(kid=jwk.get("kid"), algorithm=algorithm, key={**jwk, "alg": algorithm}))
+        keys.extend(keys_from_jwks(json.loads(Path(settings.jwt_jwks_file).read_text())))
     return keys
+
+
+def remote_keys(settings: Settings) -> RemoteKeys | None:
+    """The provider's published keys (JWT_OIDC_ISSUER_URL or JWT_JWKS_URL), not fetched yet; None if neither is set."""
+    if not (settings.jwt_oidc_issuer_url or settings.jwt_jwks_url):
+        return None
+    return RemoteKeys(
+        issuer_url=settings.jwt_oidc_issuer_url,
+        jwks_url=settings.jwt_jwks_url,
+        require_https=settings.is_production,
+        min_cache_seconds=settings.jwt_jwks_min_cache_seconds,
+        max_cache_seconds=settings.jwt_jwks_max_cache_seconds,
+        timeout_seconds=settings.jwt_jwks_timeout_seconds,
+    )
 
 
 class TokenVerifier:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.public_keys = load_public_keys(settings)
+        self.file_keys = load_public_keys(settings)
+        self.remote = remote_keys(settings)
         secret = settings.hs256_secret()
         self.hs256 = VerificationKey(kid=None, algorithm="HS256", key=secret) if secret else None
         self.pepper = settings.pepper_bytes()
@@ -88,6 +99,11 @@ class TokenVerifier:
         # token costs a lookup, not a signature check (an ES256 check is ~0.1 ms). Only exact strings match;
         # expiry is checked on every use; the oldest is dropped first (popitem is atomic under the GIL).
         self.verified: OrderedDict[str, tuple[Identity, int]] = OrderedDict()
+
+    @property
+    def public_keys(self) -> list[VerificationKey]:
+        """The keys from files and, as last fetched, the provider's published keys (the union of both)."""
+        return [*self.file_keys, *self.remote.keys] if self.remote else self.file_keys
 
     def _candidates(self, header: dict) -> list[VerificationKey]:
         algorithm, kid = header.get("alg"), header.get("kid")
@@ -101,12 +117,22 @@ class TokenVerifier:
         if kid is not None:
             keys = [k for k in keys if k.kid == kid]
             if not keys:
-                raise Unauthorized("token signed with an unknown key id (kid)", code="invalid_token")
+                raise UnknownKeyId("token signed with an unknown key id (kid)", code="invalid_token")
         else:
             keys = [k for k in keys if k.kid is None] or keys
         if not keys:
             raise Unauthorized(f"no configured key for {algorithm}", code="invalid_token")
         return keys
+
+    async def verify_async(self, token: str) -> Identity:
+        """`verify`, and if the token names an unknown key id, one refresh of the provider's keys (in a thread, at
+        most once a minute per worker) before deciding: a learner is not refused because the keys rotated."""
+        try:
+            return self.verify(token)
+        except UnknownKeyId:
+            if self.remote is None or not await self.remote.refresh_for_unknown_kid():
+                raise
+        return self.verify(token)
 
     def verify(self, token: str) -> Identity:
         """Verify signature, exp, nbf, iat, iss, aud and the claims of the token contract (once per token and

@@ -123,7 +123,9 @@ def _module_directories(found: _Files) -> dict[str, dict[str, str]]:
 
 def _parse_module(directory: str, entries: dict[str, str], course: CourseSource, found: _Files) -> ModuleSource:
     """One 'NN-slug/' directory: module.md, numbered lessons, an optional quiz.md."""
-    slug = NUMBERED.fullmatch(directory).group(2)
+    numbered = NUMBERED.fullmatch(directory)
+    assert numbered is not None  # _module_directories keeps only 'NN-slug' directories
+    slug = numbered.group(2)
     module = ModuleSource(slug=slug, title="", summary="")
     _module_meta(module, directory, entries, found)
     lesson_names = [n for n in sorted(entries) if n.endswith(".md") and n not in ("module.md", "quiz.md")]
@@ -167,6 +169,7 @@ def _check_unique_slugs(course: CourseSource, modules: dict[str, dict[str, str]]
             found.out(f"{directory}/module.md").error(1, message)
         module_dirs.setdefault(module.slug, directory)
         for lesson in module.lessons:
+            assert lesson.origin is not None  # a lesson parsed from a file always records it
             rel = lesson.origin.file.removeprefix(f"{found.course_path}/")
             if lesson.slug in lesson_files:
                 also = f"{found.course_path}/{lesson_files[lesson.slug]}"

@@ -15,7 +15,7 @@ from app.catalogue.render import render_lesson
 from app.catalogue.rules import ContentRules
 from app.catalogue.walker import parse_content
 from app.config import API_PREFIX
-from app.db import utcnow
+from app.db import row_id, utcnow
 
 IMPORT_LOCK_KEY = 7_243_002  # PostgreSQL advisory lock: one import at a time
 ASSET_PATH = f"{API_PREFIX}/assets/"
@@ -75,7 +75,7 @@ def publish_course(session: Session, source: CourseSource) -> Published:
         status = "updated"
     if version is None:
         version = _store_version(session, source, content_hash)
-    course.version_id = version.id
+    course.version_id = row_id(version)
     course.published_at = now
     session.add(course)
     session.flush()
@@ -98,22 +98,23 @@ def _store_version(session: Session, source: CourseSource, content_hash: str) ->
     )
     session.add(version)
     session.flush()
+    version_id = row_id(version)
     for position, module in enumerate(source.modules):
         session.add(
             CourseModule(
-                version_id=version.id, slug=module.slug, position=position, title=module.title, summary=module.summary
+                version_id=version_id, slug=module.slug, position=position, title=module.title, summary=module.summary
             )
         )
         if module.quiz is not None:
-            session.add(_quiz_row(version.id, module.quiz))
+            session.add(_quiz_row(version_id, module.quiz))
     for position, term in enumerate(source.glossary):
         session.add(
             GlossaryEntry(
-                version_id=version.id, position=position, term_id=term.id, term=term.term, explanation=term.explanation
+                version_id=version_id, position=position, term_id=term.id, term=term.term, explanation=term.explanation
             )
         )
     _store_images(session, source)
-    _store_lessons(session, source, version.id)
+    _store_lessons(session, source, version_id)
     session.flush()
     return version
 

@@ -94,7 +94,7 @@ def lesson_response(course: CourseView, view: LessonView) -> Prebuilt:
 def build_responses(catalogue: Catalogue) -> dict[tuple[str, ...], Prebuilt]:
     """Every public catalogue response of this snapshot, keyed ("courses",), ("course", c), ("lesson", c, l),
     ("glossary", c), ("asset", name)."""
-    responses = {
+    responses: dict[tuple[str, ...], Prebuilt] = {
         ("courses",): _json(CourseList(courses=[CourseSummary(**_summary(c)) for c in catalogue.courses.values()]))
     }
     for course in catalogue.courses.values():

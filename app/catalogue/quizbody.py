@@ -18,6 +18,10 @@ TASK_ITEM = re.compile(r"^\[( |x|X)\]\s+(\S.*)$", re.DOTALL)
 MAX_OPTIONS = 26
 BALANCE_MIN_SINGLE = 4  # below this many single-choice questions, clustering is not judged
 BALANCE_MIN_MULTIPLE = 2
+POOL_FACTOR = 2  # a pool should hold this many times the questions asked per attempt
+POOL_MIN_ASKED = 4  # like the balance rules, a quiz asking fewer questions is not judged
+# Words that give a wrong option away: a made-up reason ("vì …", but not "thay vì", instead of) or haste.
+GIVEAWAY = re.compile(r"(?<!\w)(?<!thay )vì(?!\w)|(?<!\w)cho (?:nhanh|tiện|xong)(?!\w)", re.IGNORECASE)
 UNEXPECTED = {
     "heading_open": "a heading that is not level 2 ('## ')",
     "ordered_list_open": "a numbered list (options must be a task list '- [ ]')",
@@ -66,10 +70,12 @@ def parse_quiz(
     if not body.questions:
         out.error(front.body_offset + 1, "the quiz has no questions (each question is a '## ' heading)")
     check_balance(body, out)
+    check_giveaways(body, out)
     ask = ask_field(front, out)
     if ask is not None and body.questions and ask > len(body.questions):
         out.error(front.line("ask"), f"'ask' is {ask} but the quiz has only {len(body.questions)} questions")
         ask = None
+    check_pool(len(body.questions), ask, front.line("ask"), out)
     return QuizSource(
         slug=slug,
         title=title,
@@ -100,7 +106,7 @@ def _step(reader: _Reader, i: int) -> int:
         return i + 3
     if token.type == "bullet_list_open" and reader.current is not None and reader.state == "heading":
         reader.state = "options"
-        return _read_options(reader, i)
+        return _read_options(reader, reader.current, i)
     if token.type == "blockquote_open" and reader.current is not None and reader.state == "options":
         text, after = _inline_text(reader.tokens, i, "blockquote_close")
         reader.current.explanation = nfc(text) or None
@@ -139,8 +145,8 @@ def _finish_question(reader: _Reader) -> None:
         reader.out.error(line, f"question '{question.id}' has no ticked (correct) option '- [x]'")
 
 
-def _read_options(reader: _Reader, i: int) -> int:
-    tokens, question = reader.tokens, reader.current
+def _read_options(reader: _Reader, question: Question, i: int) -> int:
+    tokens = reader.tokens
     level = tokens[i].level
     i += 1
     while not (tokens[i].type == "bullet_list_close" and tokens[i].level == level):
@@ -221,3 +227,32 @@ def _check_longest(single: list[tuple[Question, int]], out: FileProblems) -> Non
             f"the right answer is the longest option in {longest} of {len(single)} single-choice questions; "
             "make wrong options as long",
         )
+
+
+def check_pool(pool: int, ask: int | None, line: int, out: FileProblems) -> None:
+    """A warning when the pool holds fewer than twice the questions asked: repeated attempts then see mostly
+    the same questions, and whatever a reply reveals adds up across attempts (docs/learning-integrity.md)."""
+    asked = ask or pool
+    if asked >= POOL_MIN_ASKED and pool < POOL_FACTOR * asked:
+        out.warning(
+            line,
+            f"the pool has {pool} questions for {asked} asked per attempt: write at least {POOL_FACTOR * asked} "
+            "(or ask fewer with 'ask:') so that each attempt sees different questions",
+        )
+
+
+def check_giveaways(body: QuizBody, out: FileProblems) -> None:
+    """A warning when a wrong option gives itself away with a made-up reason ("vì …") or haste ("cho nhanh",
+    "cho tiện", "cho xong") that no right option of the question has: learners pick by the wording, not the
+    lesson."""
+    for question, line in zip(body.questions, body.lines, strict=True):
+        if any(GIVEAWAY.search(o.text) for o in question.options if o.correct):
+            continue
+        for index, option in enumerate(question.options):
+            found = None if option.correct else GIVEAWAY.search(option.text)
+            if found:
+                out.warning(
+                    line,
+                    f"question '{question.id}': wrong option {index + 1} says '{found.group(0)}' and no right "
+                    "option does: a reason or haste marks it as wrong; word the options alike",
+                )

@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import cached_property
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.catalogue.models import ContentAsset, Course, CourseModule, CourseVersion, GlossaryEntry, Lesson, Quiz
 from app.catalogue.parsed import digest
@@ -177,17 +177,25 @@ class _Rows:
 def load_catalogue(session: Session) -> Catalogue:
     """Read every course's current version, its glossary and its pictures into an immutable snapshot."""
     revision = catalogue_revision(session)
-    rows = session.exec(select(Course, CourseVersion).join(CourseVersion, CourseVersion.id == Course.version_id)).all()
+    rows = session.exec(
+        select(Course, CourseVersion).join(CourseVersion, col(CourseVersion.id) == Course.version_id)
+    ).all()
     ids = [version.id for _, version in rows]
     found = _Rows(
         modules=list(
-            session.exec(select(CourseModule).where(CourseModule.version_id.in_(ids)).order_by(CourseModule.position))
+            session.exec(
+                select(CourseModule).where(col(CourseModule.version_id).in_(ids)).order_by(col(CourseModule.position))
+            )
         ),
-        lessons=list(session.exec(select(Lesson).where(Lesson.version_id.in_(ids)).order_by(Lesson.position))),
-        quizzes=list(session.exec(select(Quiz).where(Quiz.version_id.in_(ids)))),
+        lessons=list(
+            session.exec(select(Lesson).where(col(Lesson.version_id).in_(ids)).order_by(col(Lesson.position)))
+        ),
+        quizzes=list(session.exec(select(Quiz).where(col(Quiz.version_id).in_(ids)))),
         terms=list(
             session.exec(
-                select(GlossaryEntry).where(GlossaryEntry.version_id.in_(ids)).order_by(GlossaryEntry.position)
+                select(GlossaryEntry)
+                .where(col(GlossaryEntry.version_id).in_(ids))
+                .order_by(col(GlossaryEntry.position))
             )
         ),
     )
@@ -262,5 +270,5 @@ def _asset_views(session: Session, lessons: list[Lesson]) -> dict[str, AssetView
     by_hash = {name.split(".", 1)[0]: name for name in names}
     if not by_hash:
         return {}
-    rows = session.exec(select(ContentAsset).where(ContentAsset.sha256.in_(list(by_hash)))).all()
+    rows = session.exec(select(ContentAsset).where(col(ContentAsset.sha256).in_(list(by_hash)))).all()
     return {by_hash[row.sha256]: AssetView(by_hash[row.sha256], row.media_type, row.data) for row in rows}

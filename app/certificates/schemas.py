@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
+
+CertificateStatus = TypeAliasType("CertificateStatus", Literal["valid", "revoked"])
 
 
 class MyCertificate(BaseModel):
@@ -26,6 +30,6 @@ class Verification(BaseModel):
     course: str
     course_title: str
     issued_on: date = Field(description="the day of issue, Vietnam time")
-    status: str = Field(description='"valid" or "revoked"')
+    status: CertificateStatus
     valid: bool
     revoked_on: date | None = Field(description="the day it was revoked, Vietnam time (no time of day)")

@@ -6,7 +6,7 @@ import base64
 import secrets
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.catalogue.service import CourseView
 from app.certificates.issuer import CertificateIssuer
@@ -61,7 +61,7 @@ def issue(
 def for_learner(session: Session, *, learner_key: str) -> list[Certificate]:
     return list(
         session.exec(
-            select(Certificate).where(Certificate.learner_key == learner_key).order_by(Certificate.issued_at)
+            select(Certificate).where(Certificate.learner_key == learner_key).order_by(col(Certificate.issued_at))
         ).all()
     )
 

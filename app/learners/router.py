@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from app.auth.dependencies import MaybeLearner
+from app.auth.dependencies import OPTIONAL_TOKEN, MaybeLearner
 from app.catalogue.dependencies import CatalogueDep
 from app.certificates.issuer import IssuerDep
 from app.config import API_PREFIX
@@ -66,7 +66,7 @@ def post_events(
     return Response(reply.model_dump_json(), media_type="application/json")
 
 
-@router.get("/courses/{course}/quizzes/{quiz}", response_model=QuizFormOut)
+@router.get("/courses/{course}/quizzes/{quiz}", response_model=QuizFormOut, openapi_extra=OPTIONAL_TOKEN)
 def get_quiz(
     course: str, quiz: str, identity: MaybeLearner, catalogue: CatalogueDep, session: SessionDep, secret: FormSecretDep
 ) -> QuizFormOut:

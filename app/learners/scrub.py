@@ -32,17 +32,26 @@ LEARNER_TABLES = (
 )
 
 
-def scrub(engine: Engine) -> None:
-    """Make deleted rows unreadable: checkpoint and truncate SQLite's WAL, or VACUUM PostgreSQL's tables."""
+def scrub(engine: Engine) -> int:
+    """Make deleted rows unreadable: checkpoint and truncate SQLite's WAL, or VACUUM PostgreSQL's tables.
+
+    Returns what is left to do: SQLite's WAL frames not yet checkpointed, or the dead tuples the VACUUM could
+    not remove because a transaction that started before the erasure still ran. More than 0: scrub again.
+    """
     if engine.dialect.name == "sqlite":
         connection = engine.raw_connection()  # outside any transaction: a checkpoint cannot run inside one
         try:
-            connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy, frames, checkpointed = connection.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         finally:
             connection.close()
-        return
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("VACUUM " + ", ".join(LEARNER_TABLES))
+        return max(frames - checkpointed, 0) if busy else 0
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as autocommit:
+        autocommit.exec_driver_sql("VACUUM " + ", ".join(LEARNER_TABLES))
+        dead = autocommit.exec_driver_sql(
+            "SELECT coalesce(sum(n_dead_tup), 0) FROM pg_stat_user_tables WHERE relname = ANY(%(tables)s)",
+            {"tables": list(LEARNER_TABLES)},
+        ).scalar_one()
+    return int(dead)
 
 
 class Scrubber:
@@ -62,9 +71,13 @@ class Scrubber:
                 continue
             self.pending = False
             try:
-                await run_in_threadpool(scrub, engine)
+                left = await run_in_threadpool(scrub, engine)
             except Exception:  # the next erasure asks again
                 log.exception("scrub after erasure failed")
+                continue
+            if left:  # an older transaction still held the deleted rows: try again next interval
+                log.info("scrub after erasure left %d rows to remove; trying again", left)
+                self.pending = True
 
 
 async def get_scrubber(request: Request) -> Scrubber:

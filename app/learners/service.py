@@ -19,13 +19,13 @@ from datetime import datetime
 from functools import lru_cache
 
 from sqlalchemy import delete, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.auth.tokens import Identity
 from app.catalogue.service import Catalogue
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
-from app.db import Writes, dialect_insert, utcnow
+from app.db import Writes, dialect_insert, table_of, utcnow
 from app.errors import Conflict, Forbidden, Unprocessable
 from app.learners.models import Learner
 from app.limits.limiter import Limiter
@@ -73,7 +73,7 @@ def _claiming(dialect: str):
 
     DO UPDATE (of nothing that changes) rather than DO NOTHING: the row comes back, locked, in one round trip.
     """
-    table = Learner.__table__
+    table = table_of(Learner)
     insert = dialect_insert(dialect, table)
     return insert.on_conflict_do_update(index_elements=["key"], set_={"key": insert.excluded.key}).returning(
         table.c.commune
@@ -103,7 +103,7 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lock
         before = rollups.contribution(commune, enrolments, own_ratings, record=record)
         after = rollups.contribution(identity.locality, enrolments, own_ratings, record=record)
         rollups.apply(session, rollups.difference(after, before), shards=shards)
-        table = Learner.__table__
+        table = table_of(Learner)
         session.execute(update(table).where(table.c.key == identity.learner_key).values(commune=identity.locality))
     return LockedLearner(identity.learner_key, identity.locality)
 
@@ -128,6 +128,7 @@ def changing(session: Session, *, identity: Identity, shards: int, reports: bool
             rollups.contribution(learner.commune, old, (), record=record),
         )
     else:
+        assert before is not None  # read before the yield whenever reports is False
         session.flush()
         after = contribution_of(session, learner_key=learner.key, commune=learner.commune)
         delta = rollups.difference(after, before)
@@ -150,7 +151,7 @@ def erase(session: Session, *, learner_key: str, shards: int) -> int:
     progress_service.forget(session, learner_key=learner_key)
     quiz_service.forget(session, learner_key=learner_key)
     ratings.forget(session, learner_key=learner_key)
-    session.execute(delete(Learner).where(Learner.key == learner_key))
+    session.execute(delete(Learner).where(col(Learner.key) == learner_key))
     session.flush()
     return revoked
 
@@ -164,11 +165,18 @@ def quiz_form(
     if learner_key is None:  # a preview shows the whole pool, shuffled anew, and cannot be submitted
         signed = None
         _, questions = forms.draw(
-            replace(quiz, ask=None), secret=secrets.token_bytes(16), learner_key="", course=course.slug, number=0
+            replace(quiz, ask=None),
+            secret=secrets.token_bytes(16),  # a throw-away key: the preview's option ids score on no form
+            learner_key="",
+            course=course.slug,
+            number=0,
+            now=utcnow(),
         )
     else:
         number = quiz_service.count(session, learner_key=learner_key, course_slug=course.slug, quiz_slug=quiz.slug)
-        form, questions = forms.draw(quiz, secret=secret, learner_key=learner_key, course=course.slug, number=number)
+        form, questions = forms.draw(
+            quiz, secret=secret, learner_key=learner_key, course=course.slug, number=number, now=utcnow()
+        )
         signed = forms.sign(form, secret)
     return QuizFormOut(
         id=quiz.slug,
@@ -256,7 +264,7 @@ def submit_attempt(
     reply = quiz_service.record(
         learner_key=learner_key,
         course_slug=course.slug,
-        quiz=forms.served_quiz(quiz, form),
+        quiz=forms.served_quiz(quiz, form, secret=secret),
         attempt_id=attempt.id or uuid.uuid4(),
         answers=attempt.answers,
         now=now,
@@ -266,7 +274,13 @@ def submit_attempt(
     state = progress_service.read_state(session, learner_key=learner_key, course_slugs=[course.slug], event_ids=[])
     before = state.enrolments.get(course.slug)
     enrolment = progress_service.enrol(
-        session, learner_key=learner_key, course_slug=course.slug, at=now, known=before, writes=learner.writes
+        session,
+        learner_key=learner_key,
+        course_slug=course.slug,
+        at=now,
+        known=before,
+        witnessed=min(form.issued, now),  # the server issued this form: the learner was at the quiz by then
+        writes=learner.writes,
     )
     enrolment, code = progress_service.settle(
         session,

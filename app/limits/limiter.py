@@ -12,10 +12,18 @@ edge, where a counter would let a fourth attempt through early. Larger windows a
 counters (two counters per key and window, the current window's and the previous one's, weighted by how
 far the current window has run): a learner's "1000/day" costs two numbers, not up to a thousand
 timestamps, in memory and in Redis, and a burst at the edge still cannot double the limit.
+
+Redis fails safe: every round trip has a 200 ms connect and read timeout, and after a failure Redis is left
+alone for REDIS_RETRY_SECONDS, so a dead or hanging Redis costs one slow request per worker in that time,
+not every request. While it is unavailable, the categories in RATE_LIMIT_FAIL_CLOSED (quiz attempts by
+default: the attempt limit is what makes guessing slow) are refused with 503 and Retry-After; the others
+(client requests, learner writes, statistics reads: protections against floods, which the database's own
+limits and the per-learner event cap still bound) are let through and logged. Never a 500.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -25,11 +33,14 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
 
 from app.config import Settings
-from app.errors import AppError
+from app.errors import AppError, Unavailable
+
+log = logging.getLogger("app.limits")
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,7 @@ class SweptMemoryStorage(MemoryStorage):
         self._start_sweep()
 
     def _start_sweep(self) -> None:
-        self.timer = threading.Timer(self.SWEEP_SECONDS, self._MemoryStorage__expire_events)
+        self.timer = threading.Timer(self.SWEEP_SECONDS, self.sweep)
         self.timer.daemon = True
         self.timer.start()
 
@@ -85,16 +96,78 @@ class SweptMemoryStorage(MemoryStorage):
         if not self.timer.is_alive():
             self._start_sweep()
 
+    def sweep(self) -> None:
+        """Free every expired window: counters past their expiry, and moving windows whose hits have all
+        expired (limits' own sweep empties such a window's list but keeps its key for ever)."""
+        now = time.time()
+        for key in _snapshot(self.events):
+            with self.locks[key]:
+                live = [event for event in self.events.get(key, []) if event.expiry > now]
+                if live:
+                    self.events[key] = live
+                else:
+                    self.events.pop(key, None)
+            if key not in self.events and key not in self.storage:
+                self.locks.pop(key, None)
+        for key in _snapshot(self.expirations):
+            if self.expirations.get(key, now + 1) <= now:
+                self.storage.pop(key, None)
+                self.expirations.pop(key, None)
+                if key not in self.events:
+                    self.locks.pop(key, None)
 
-def make_storage(redis_url: str | None) -> Storage:
-    return storage_from_string(redis_url) if redis_url else SweptMemoryStorage()
+    def size(self) -> int:
+        """Keys held (windows, counters and their locks), for tests and memory checks."""
+        return len(self.events) + len(self.storage) + len(self.expirations) + len(self.locks)
+
+
+def _snapshot(mapping: dict) -> list:
+    """The keys of a dict other threads write to: copying can meet a resize mid-way (RuntimeError); retry."""
+    while True:
+        try:
+            return list(mapping)
+        except RuntimeError:
+            continue
+
+
+def make_storage(settings: Settings) -> Storage:
+    if not settings.redis_url:
+        return SweptMemoryStorage()
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    timeout = settings.redis_timeout_seconds
+    storage = storage_from_string(
+        settings.redis_url,
+        wrap_exceptions=True,  # every Redis failure arrives as limits' StorageError
+        socket_connect_timeout=timeout,
+        socket_timeout=timeout,
+        # limits types its options as scalars, but passes them on to the Redis client, which takes a Retry
+        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # no retries inside a request: the breaker decides
+    )
+    if not isinstance(storage, Storage):  # an async+redis:// URL gives a storage whose calls return coroutines
+        scheme = settings.redis_url.partition("://")[0]  # not the whole URL: it may hold a password
+        raise ValueError(f"REDIS_URL must name a synchronous storage (redis://, rediss://...), not {scheme}://")
+    return storage
+
+
+class RedisUnavailable(Unavailable):
+    code = "rate_limiter_unavailable"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"the rate limiter's store is unavailable; try again in {retry_after} s")
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class Limiter:
     EXACT_UP_TO = 20  # hits; a window this small is kept as its hits' timestamps
 
     def __init__(self, settings: Settings) -> None:
-        self.storage = make_storage(settings.redis_url)
+        self.storage = make_storage(settings)
+        self.shared = not isinstance(self.storage, MemoryStorage)
+        self.retry_seconds = settings.redis_retry_seconds
+        self.fail_closed = {name.strip() for name in settings.rate_limit_fail_closed.split(",") if name.strip()}
+        self.down_until = 0.0  # monotonic time before which Redis is not tried again
         self.exact = MovingWindowRateLimiter(self.storage)
         self.counter = SlidingWindowCounterRateLimiter(self.storage)
         self.windows: dict[str, list[RateLimitItem]] = {
@@ -103,24 +176,71 @@ class Limiter:
             "stats_read": parse_many(settings.rate_limit_stats_reads),
             "attempt": parse_many(settings.quiz_attempt_limits),
         }
+        for windows in self.windows.values():  # shortest first: see `_take`
+            windows.sort(key=lambda window: window.get_expiry())
 
     def take(self, category: str, key: str) -> Decision | None:
         """Count one use of `category` by `key` unless a window is full (then nothing is counted and the
-        refusal is returned); None when counted, without working out the figures no one reads then."""
+        refusal is returned); None when counted, without working out the figures no one reads then.
+
+        With Redis unavailable: RedisUnavailable for a fail-closed category, None (let through) otherwise."""
+        if not self.shared:
+            return self._take(category, key)
+        if time.monotonic() < self.down_until:
+            self._unavailable(category)
+            return None
+        try:
+            return self._take(category, key)
+        except StorageError as exc:
+            self.down_until = time.monotonic() + self.retry_seconds
+            log.warning(
+                "rate limiter store unavailable (%s); for %s s %s are refused, the rest let through",
+                type(exc.storage_error).__name__,
+                self.retry_seconds,
+                sorted(self.fail_closed) or "none",
+            )
+            self._unavailable(category)
+            return None
+
+    def _unavailable(self, category: str) -> None:
+        """Raise RedisUnavailable for a fail-closed category; return (let the request through) otherwise."""
+        if category in self.fail_closed:
+            raise RedisUnavailable(max(1, math.ceil(self.down_until - time.monotonic())))
+
+    def available(self) -> bool | None:
+        """Whether the shared store answers a ping now (None without one); for /readyz."""
+        if not self.shared:
+            return None
+        try:
+            ok = bool(self.storage.check())
+        except Exception:
+            ok = False
+        if not ok:
+            self.down_until = max(self.down_until, time.monotonic() + self.retry_seconds)
+        return ok
+
+    def _take(self, category: str, key: str) -> Decision | None:
         windows = self.windows[category]
         if len(windows) == 1:  # one window: its hit is the test
             if self._strategy(windows[0]).hit(windows[0], category, key):
                 return None
         elif all(self._strategy(window).test(window, category, key) for window in windows):
-            for window in windows:
-                self._strategy(window).hit(window, category, key)
-            return None
+            # At a window's exact edge `test` and `hit` can disagree (limits reads the edge one way for each):
+            # a hit refused there refuses the use, so nothing gets through uncounted. Windows are hit from the
+            # shortest (the one whose edge comes first) and the first refusal stops the rest.
+            if all(self._strategy(window).hit(window, category, key) for window in windows):
+                return None
         return self._decision(category, key, windows, allowed=False)
 
     def hit(self, category: str, key: str) -> Decision:
         """`take`, with the figures (limit, remaining, reset) of an allowed use too."""
         refused = self.take(category, key)
-        return refused or self._decision(category, key, self.windows[category], allowed=True)
+        if refused is not None:
+            return refused
+        try:
+            return self._decision(category, key, self.windows[category], allowed=True)
+        except StorageError:  # counted (or let through); the figures are a courtesy
+            return Decision(True, self.windows[category][0].amount, 0, 1, category)
 
     def _strategy(self, window: RateLimitItem) -> RateLimiter:
         return self.exact if window.amount <= self.EXACT_UP_TO else self.counter
@@ -132,19 +252,20 @@ class Limiter:
         window, stat = (
             max(full, key=lambda ws: ws[1].reset_time) if full else min(stats, key=lambda ws: ws[1].remaining)
         )
-        reset_after = max(1, math.ceil(stat.reset_time - now))
+        # Whole seconds, rounded so that a client waiting exactly this long lands past the window's edge.
+        reset_after = max(1, math.floor(stat.reset_time - now) + 1)
         return Decision(allowed, window.amount, max(stat.remaining, 0), reset_after, category)
 
     async def atake(self, category: str, key: str) -> Decision | None:
         """`take` for async code: in memory it runs inline (microseconds); with Redis, in the thread pool, so
         its round trips never hold the event loop."""
-        if isinstance(self.storage, MemoryStorage):
+        if not self.shared:
             return self.take(category, key)
         return await run_in_threadpool(self.take, category, key)
 
     async def arequire(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> None:
         """`require` for async dependencies (see `atake`)."""
-        if isinstance(self.storage, MemoryStorage):
+        if not self.shared:
             return self.require(category, key, message, code=code)
         return await run_in_threadpool(self.require, category, key, message, code=code)
 

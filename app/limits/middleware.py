@@ -1,11 +1,14 @@
-"""Per client address: every request counts against RATE_LIMIT_CLIENT (pure ASGI, before any routing)."""
+"""Per client address: every request counts against RATE_LIMIT_CLIENT (pure ASGI, before any routing).
+
+The address is `scope["client"]`, which TrustedProxyMiddleware has already resolved behind trusted proxies.
+"""
 
 from __future__ import annotations
 
 import json
 
 from app.errors import error_body
-from app.limits.limiter import Limiter
+from app.limits.limiter import Limiter, RedisUnavailable
 
 EXEMPT = {"/healthz", "/readyz", "/metrics"}  # probes and scrapers
 # Public reads answered from prebuilt bytes in memory: cheaper to serve than to count (a CDN may sit in front).
@@ -20,29 +23,27 @@ def cheap_read(scope) -> bool:
 
 
 class ClientRateLimitMiddleware:
-    def __init__(self, app, limiter: Limiter, trusted_proxy_header: str | None = None) -> None:
+    def __init__(self, app, limiter: Limiter) -> None:
         self.app = app
         self.limiter = limiter
-        self.header = trusted_proxy_header.lower().encode() if trusted_proxy_header else None
-
-    def _client(self, scope) -> str:
-        if self.header is not None:  # behind a trusted proxy: the first address it recorded
-            for name, value in scope["headers"]:
-                if name == self.header:
-                    return value.decode("latin-1").split(",")[0].strip()
-        client = scope.get("client")
-        return client[0] if client else "unknown"
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["path"] in EXEMPT or cheap_read(scope):
             return await self.app(scope, receive, send)
-        decision = await self.limiter.atake("client", self._client(scope))
+        client = scope.get("client")
+        try:
+            decision = await self.limiter.atake("client", client[0] if client else "unknown")
+        except RedisUnavailable as exc:  # only when RATE_LIMIT_FAIL_CLOSED names "client"
+            return await _error(send, 503, exc.code, exc.message, exc.headers)
         if decision is None:
             return await self.app(scope, receive, send)
-        body = json.dumps(
-            error_body("rate_limited", f"too many requests from this address; try again in {decision.reset_after} s")
-        ).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-        headers += [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]
-        await send({"type": "http.response.start", "status": 429, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        message = f"too many requests from this address; try again in {decision.reset_after} s"
+        await _error(send, 429, "rate_limited", message, decision.headers())
+
+
+async def _error(send, status: int, code: str, message: str, extra: dict[str, str]) -> None:
+    body = json.dumps(error_body(code, message)).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

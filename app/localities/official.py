@@ -34,6 +34,7 @@ def _load():
     }
     by_province: dict[str, list[Unit]] = {code: [] for code in provinces}
     for unit in communes.values():
+        assert unit.province is not None  # every commune is built with its province just above
         by_province[unit.province].append(unit)
     return (
         MappingProxyType(provinces),

@@ -1,4 +1,4 @@
-"""Liveness, readiness (database reachable, schema at head) and Prometheus metrics."""
+"""Liveness, readiness (database reachable, a schema this release can serve) and Prometheus metrics."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from app.auth.dependencies import get_identity
-from app.db import replica_lag_seconds, schema_heads
+from app.auth.dependencies import read_identity
+from app.db import replica_lag_seconds, schema_status
 from app.dependencies import SettingsDep
 from app.errors import Forbidden, error_responses
 
@@ -45,35 +45,39 @@ def replica_report(request: Request, max_lag: float) -> dict | None:
 
 @router.get("/readyz")
 def readyz(request: Request, settings: SettingsDep) -> JSONResponse:
-    """Database reachable and schema at head (503 otherwise); the read replica's lag when one is configured."""
+    """Database reachable and a schema this release can serve (503 otherwise, saying what is wrong); the read
+    replica's lag when one is configured.
+
+    A schema ahead of this release is servable when the newer release declared it compatible (an expand
+    migration): during a rolling upgrade the previous release's workers stay in the load balancer."""
     replica = replica_report(request, settings.replica_max_lag_seconds)
-    extra = {"replica": replica} if replica is not None else {}
+    extra: dict[str, object] = {"replica": replica} if replica is not None else {}
+    redis = request.app.state.limiter.available()
+    if redis is not None:  # reported, not required: without Redis the limiter fails safe (docs/operations.md)
+        extra["redis"] = "ok" if redis else "unreachable"
     try:
-        current, heads = schema_heads(request.app.state.engine)
+        schema = schema_status(request.app.state.engine)
     except Exception as exc:  # any failure to reach the database means not ready
         return JSONResponse(
             {"status": "unavailable", "database": "unreachable", "detail": type(exc).__name__, **extra},
             status_code=503,
         )
-    if current != heads:
-        return JSONResponse(
-            {
-                "status": "unavailable",
-                "database": "ok",
-                "schema": "behind",
-                "current": sorted(current),
-                "head": sorted(heads),
-                **extra,
-            },
-            status_code=503,
-        )
-    return JSONResponse({"status": "ok", "database": "ok", "schema": sorted(current), **extra})
+    body = {
+        "status": "ok" if schema.servable else "unavailable",
+        "database": "ok",
+        "schema": schema.state,
+        "detail": schema.detail,
+        "current": list(schema.current),
+        "head": list(schema.head),
+        **extra,
+    }
+    return JSONResponse(body, status_code=200 if schema.servable else 503)
 
 
 async def metrics_reader(request: Request, settings: SettingsDep) -> None:
     """In production /metrics needs an admin token (counts per route can time other people's actions)."""
     if settings.is_production:
-        identity = get_identity(request)
+        identity = await read_identity(request)
         if "admin" not in identity.scopes:
             raise Forbidden("this needs the 'admin' scope", code="insufficient_scope")
 

@@ -43,3 +43,6 @@ class Enrolment(SQLModel, table=True):
     completed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
     # The completion was implausibly fast (docs/learning-integrity.md): counted apart as `flagged`.
     flagged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # Server time of the earliest moment the server saw the learner at the course: the first arrival of an
+    # event or attempt, or the issue of a quiz form an attempt answered (None: enrolled before it was kept).
+    witnessed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

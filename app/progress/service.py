@@ -7,15 +7,17 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import Integer, String, bindparam, cast, delete, func, literal, null, union_all, update
-from sqlmodel import Session, select
+from sqlalchemy import BindParameter, Integer, String, bindparam, cast, delete, func, literal, null, union_all, update
+from sqlalchemy import select as core_select  # typed for any number of columns (sqlmodel's select: up to 4)
+from sqlmodel import Session, col, select
 
 from app.catalogue.service import Catalogue, CourseView
 from app.certificates import service as certificate_service
 from app.certificates.issuer import CertificateIssuer
 from app.config import Settings
-from app.db import Writes, inserting, utcnow
+from app.db import Writes, inserting, table_of, utcnow
 from app.errors import AppError
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 from app.progress.schemas import CourseProgressOut, EventIn, ProgressOut
@@ -39,6 +41,7 @@ class EnrolmentRow:
     started_at: datetime
     completed_at: datetime | None = None
     flagged: bool = False
+    witnessed_at: datetime | None = None  # server time: the earliest moment the server saw the learner at it
 
     def counted(self) -> tuple[str, datetime | None, bool]:
         """What the statistics count of it: (course, completed_at, flagged)."""
@@ -122,6 +125,7 @@ def plan_batch(
         if reason:
             plan.rejected.append((event.id, reason))
             continue
+        assert at is not None and event.lesson is not None  # _rejection refuses an event without either
         seen.add(event.id)
         done.setdefault(event.course, set()).add(event.lesson)
         plan.accepted.append((event, min(at, now)))
@@ -155,10 +159,10 @@ def _rejection(
 @lru_cache(maxsize=1)
 def _state_query():
     """The UNION ALL behind `read_state`, built once (bound: key, courses, ids; empty lists match nothing)."""
-    e, c, p = Enrolment, LessonCompletion, ProgressEvent
-    key = bindparam("key")
+    e, c, p = table_of(Enrolment).c, table_of(LessonCompletion).c, table_of(ProgressEvent).c  # run as Core
+    key: BindParameter[str] = bindparam("key")
     return union_all(
-        select(
+        core_select(
             literal("e").label("kind"),
             e.course_slug.label("course"),
             cast(null(), String).label("item"),
@@ -166,12 +170,15 @@ def _state_query():
             e.completed_at.label("second"),
             e.flagged.label("flag"),
             cast(null(), Integer).label("n"),
+            e.witnessed_at.label("third"),
         ).where(e.learner_key == key),
-        select(literal("n"), null(), null(), null(), null(), null(), func.count()).where(p.learner_key == key),
-        select(literal("c"), c.course_slug, c.lesson_slug, c.completed_at, null(), null(), null()).where(
+        core_select(literal("n"), null(), null(), null(), null(), null(), func.count(), null()).where(
+            p.learner_key == key
+        ),
+        core_select(literal("c"), c.course_slug, c.lesson_slug, c.completed_at, null(), null(), null(), null()).where(
             c.learner_key == key, c.course_slug.in_(bindparam("courses", expanding=True))
         ),
-        select(literal("s"), null(), cast(p.event_id, String), null(), null(), null(), null()).where(
+        core_select(literal("s"), null(), cast(p.event_id, String), null(), null(), null(), null(), null()).where(
             p.learner_key == key, p.event_id.in_(bindparam("ids", expanding=True))
         ),
     )
@@ -184,9 +191,9 @@ def read_state(
     many events are stored: one UNION ALL of primary-key range reads, one round trip."""
     state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
     params = {"key": learner_key, "courses": list(course_slugs), "ids": list(event_ids)}
-    for kind, course, item, first, second, flag, n in session.connection().execute(_state_query(), params):
+    for kind, course, item, first, second, flag, n, third in session.connection().execute(_state_query(), params):
         if kind == "e":
-            state.enrolments[course] = EnrolmentRow(course, first, second, bool(flag))
+            state.enrolments[course] = EnrolmentRow(course, first, second, bool(flag), third)
         elif kind == "c":
             state.lessons.setdefault(course, {})[item] = first
         elif kind == "s":
@@ -208,8 +215,8 @@ def course_states(
     lessons = select(LessonCompletion).where(LessonCompletion.learner_key == learner_key)
     enrolments = select(Enrolment).where(Enrolment.learner_key == learner_key)
     if course_slugs is not None:
-        lessons = lessons.where(LessonCompletion.course_slug.in_(course_slugs))
-        enrolments = enrolments.where(Enrolment.course_slug.in_(course_slugs))
+        lessons = lessons.where(col(LessonCompletion.course_slug).in_(course_slugs))
+        enrolments = enrolments.where(col(Enrolment.course_slug).in_(course_slugs))
     for row in session.exec(lessons):
         state(row.course_slug).lessons[row.lesson_slug] = row.completed_at
     passes = quiz_service.first_passes(session, learner_key=learner_key, course_slugs=course_slugs)
@@ -227,25 +234,39 @@ def enrol(
     course_slug: str,
     at: datetime,
     known: EnrolmentRow | None,
+    witnessed: datetime,
     writes: Writes | None = None,
 ) -> EnrolmentRow:
     """The learner has started the course (the earliest known moment is kept); `known` is the stored row.
+    `at` is what the device says; `witnessed` a server time at which the learner was at the course (an
+    arrival, or the issue of the form an attempt answers): the earliest of each is kept.
     A new enrolment goes with `writes` when given."""
-    table = Enrolment.__table__
+    table = table_of(Enrolment)
     if known is None:
-        row = {"learner_key": learner_key, "course_slug": course_slug, "started_at": at, "flagged": False}
+        row = {
+            "learner_key": learner_key,
+            "course_slug": course_slug,
+            "started_at": at,
+            "flagged": False,
+            "witnessed_at": witnessed,
+        }
         if writes is None:
             session.connection().execute(inserting(Enrolment), [row])
         else:
             writes.add(inserting(Enrolment), [row])
-        return EnrolmentRow(course_slug, at)
+        return EnrolmentRow(course_slug, at, witnessed_at=witnessed)
+    changes: dict[str, Any] = {}  # column -> new value: for the UPDATE and for the row returned
     if at < known.started_at:
+        changes["started_at"] = at
+    if known.witnessed_at is not None and witnessed < known.witnessed_at:
+        changes["witnessed_at"] = witnessed  # (an enrolment from before the column stays unknown: never flagged)
+    if changes:
         session.execute(
             update(table)
             .where(table.c.learner_key == learner_key, table.c.course_slug == course_slug)
-            .values(started_at=at)
+            .values(**changes)
         )
-        return replace(known, started_at=at)
+        return replace(known, **changes)
     return known
 
 
@@ -256,13 +277,32 @@ def remaining(course: CourseView, state: CourseState) -> tuple[list[str], list[s
     return lessons, quizzes
 
 
-def implausibly_fast(course: CourseView, lessons: Mapping[str, datetime], rules: Rules) -> bool:
-    """Were the lessons done faster than a share of their `minutes`? Judged from the completion times: the
-    time from the first completion to the last must cover the minutes of every lesson after the first."""
-    times = sorted(lessons[slug] for slug in course.lesson_order if slug in lessons)
+def least_time(course: CourseView, rules: Rules) -> timedelta:
+    """The shortest plausible time from the first lesson's end to the course's end: a share of the minutes of
+    every lesson after the first."""
     minutes = sum(course.lessons[slug].minutes or ASSUMED_LESSON_MINUTES for slug in course.lesson_order[1:])
-    needed = minutes * rules.min_share_of_minutes
-    return len(times) > 1 and (times[-1] - times[0]) < timedelta(minutes=needed)
+    return timedelta(minutes=minutes * rules.min_share_of_minutes)
+
+
+def implausibly_fast(course: CourseView, lessons: Mapping[str, datetime], rules: Rules) -> bool:
+    """Were the lessons done faster than a share of their `minutes`? Judged from the completion times the
+    device sent: the time from the first completion to the last must cover `least_time`."""
+    times = sorted(lessons[slug] for slug in course.lesson_order if slug in lessons)
+    return len(times) > 1 and (times[-1] - times[0]) < least_time(course, rules)
+
+
+def unwitnessed(course: CourseView, witnessed_at: datetime | None, completed: datetime, rules: Rules) -> bool:
+    """Did the server see the course done in less than `least_time`, whatever the device's clock says?
+
+    From the earliest moment the server itself saw the learner at the course (the first arrival of an event
+    or attempt, or the issue of a quiz form that an attempt answered) to the server time of completion.
+    Only for courses with quizzes: an honest offline learner fetched the forms online when saving the
+    course, days before syncing, and the attempts they answered offline carry those forms' issue times. A
+    course without quizzes offers no such witness: its one-batch sync looks like a speed run and is judged
+    by the device's times alone. Enrolments from before the server kept this time (None) are not judged."""
+    if not course.quizzes or witnessed_at is None:
+        return False
+    return completed - witnessed_at < least_time(course, rules)
 
 
 def settle(
@@ -287,13 +327,14 @@ def settle(
     if writes is not None:
         writes.send(session)  # an attempt that passed, or the enrolment row, may still be among them
     passes = quiz_service.first_passes(session, learner_key=learner_key, course_slugs=[course.slug])
-    quizzes = [passes.get((course.slug, quiz)) for quiz in course.quizzes]
-    if None in quizzes:
+    passed = [passes.get((course.slug, quiz)) for quiz in course.quizzes]
+    quizzes = [first_pass for first_pass in passed if first_pass is not None]
+    if len(quizzes) < len(passed):  # a quiz not passed yet
         return enrolment, None
     steps = [lessons[slug] for slug in course.lesson_order] + quizzes
     completed_at = max(min(max(steps, default=now), now), enrolment.started_at)
-    flagged = implausibly_fast(course, lessons, rules)
-    table = Enrolment.__table__
+    flagged = implausibly_fast(course, lessons, rules) or unwitnessed(course, enrolment.witnessed_at, now, rules)
+    table = table_of(Enrolment)
     session.execute(
         update(table)
         .where(table.c.learner_key == learner_key, table.c.course_slug == course.slug)
@@ -332,13 +373,14 @@ def record_events(
     touched: dict[str, datetime] = {}
     earliest: dict[tuple[str, str], datetime] = {}
     for event, at in plan.accepted:
+        assert event.lesson is not None  # plan_batch accepts only events naming a lesson
         key = (event.course, event.lesson)
         earliest[key] = min(at, earliest.get(key, at))
         touched[event.course] = min(at, touched.get(event.course, at))
     if plan.accepted:
         rows = [{"learner_key": learner_key, "event_id": event.id, "received_at": now} for event, _ in plan.accepted]
         writes.add(inserting(ProgressEvent), rows)
-    completions = LessonCompletion.__table__
+    completions = table_of(LessonCompletion)
     new = []
     for (course_slug, lesson_slug), at in sorted(earliest.items()):
         lessons = state.lessons.setdefault(course_slug, {})
@@ -369,6 +411,7 @@ def record_events(
             course_slug=course_slug,
             at=first_at,
             known=after.get(course_slug),
+            witnessed=now,  # the events of this batch arrived now
             writes=writes,
         )
         after[course_slug], _ = settle(
@@ -435,4 +478,4 @@ def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, 
 def forget(session: Session, *, learner_key: str) -> None:
     """Erasure: the learner's events, lesson completions and enrolments are deleted."""
     for table in (ProgressEvent, LessonCompletion, Enrolment):
-        session.execute(delete(table).where(table.learner_key == learner_key))
+        session.execute(delete(table).where(col(table.learner_key) == learner_key))

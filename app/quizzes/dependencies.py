@@ -1,4 +1,4 @@
-"""The key attempt forms are signed with, derived once from the pepper."""
+"""The key attempt forms are signed and option ids are keyed with, derived once from the pepper (label "quiz-forms")."""
 
 from __future__ import annotations
 

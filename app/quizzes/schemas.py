@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from typing_extensions import TypeAliasType
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# What a reply reveals before the quiz is passed (the `review` front matter; app/catalogue/frontmatter.py).
+Review = TypeAliasType("Review", Literal["hints", "score", "full"])
 MAX_QUESTIONS = 200
 MAX_CHOSEN = 26
 MAX_FORM = 4096
 
 
 class OptionOut(BaseModel):
-    id: str = Field(description="opaque, stable for one quiz version")
+    id: str = Field(description="opaque; valid on this form only (differs per learner, per form, in the preview)")
     text: str
 
 
@@ -33,7 +36,7 @@ class QuizFormOut(BaseModel):
     pass_ratio: float
     content_hash: str
     ask: int = Field(description="questions asked per attempt")
-    review: str = Field(description="hints | score | full: what a reply reveals before the quiz is passed")
+    review: Review = Field(description="what a reply reveals before the quiz is passed")
     form: str | None = Field(description="send it back with the attempt; null in an anonymous preview")
     questions: list[QuestionOut]
 
@@ -41,8 +44,9 @@ class QuizFormOut(BaseModel):
 class AttemptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    id: uuid.UUID | None = Field(
-        default=None, description="client-made attempt id; resending it returns the first result"
+    id: uuid.UUID = Field(
+        description="client-made attempt id (a UUID made once per attempt and kept until the reply arrives); "
+        "resending it returns the first result instead of using up another form"
     )
     form: Annotated[str, StringConstraints(min_length=1, max_length=MAX_FORM)] = Field(
         description="the form from GET .../quizzes/{quiz} (with a learner token)"
@@ -52,8 +56,8 @@ class AttemptIn(BaseModel):
 
 class QuestionResultOut(BaseModel):
     id: str
-    correct: bool
-    hint: str | None = Field(None, description="before the quiz is passed: a pointer back to the lesson")
+    correct: bool | None = Field(description="null before the quiz is passed (review: hints)")
+    hint: str | None = Field(None, description="before the quiz is passed, every question: a pointer to the lesson")
     explanation: str | None = Field(None, description="once the quiz is passed (or with review: full)")
     right_options: list[str] | None = Field(None, description="once the quiz is passed (or with review: full)")
 
@@ -63,10 +67,10 @@ class AttemptOut(BaseModel):
     course: str
     quiz: str
     quiz_hash: str
-    score: int
+    score: int | None = Field(description="null before the quiz is passed (review: hints)")
     max_score: int
     passed: bool
-    review: str = Field(description="hints | score | full: what this reply reveals")
+    review: Review = Field(description="what this reply reveals")
     questions: list[QuestionResultOut]
     submitted_at: datetime
     course_completed: bool = False

@@ -11,11 +11,25 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from sqlalchemy import Integer, String, bindparam, case, cast, delete, func, literal, null, union_all, update
-from sqlmodel import Session, select
+from sqlalchemy import (
+    BindParameter,
+    Integer,
+    String,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    null,
+    union_all,
+    update,
+)
+from sqlalchemy import select as core_select  # typed for any number of columns (sqlmodel's select: up to 4)
+from sqlmodel import Session, col, select
 
 from app.catalogue.service import QuizView
-from app.db import Writes, inserting
+from app.db import Writes, inserting, table_of
 from app.errors import Conflict
 from app.quizzes.forms import hint
 from app.quizzes.grading import Grade, grade
@@ -35,12 +49,13 @@ class AttemptState:
 @lru_cache(maxsize=1)
 def _state_query():
     """The UNION ALL behind `attempt_state`, built once (bound: key, id, course, quiz)."""
-    a, key = QuizAttempt, bindparam("key")
+    a = table_of(QuizAttempt).c  # run as Core
+    key: BindParameter[str] = bindparam("key")
     return union_all(
-        select(literal("a").label("kind"), a.course_slug, a.quiz_slug, cast(a.result, String), null(), null()).where(
-            a.learner_key == key, a.attempt_id == bindparam("id")
-        ),
-        select(
+        core_select(
+            literal("a").label("kind"), a.course_slug, a.quiz_slug, cast(a.result, String), null(), null()
+        ).where(a.learner_key == key, a.attempt_id == bindparam("id")),
+        core_select(
             literal("n"),
             null(),
             null(),
@@ -84,7 +99,12 @@ def count(session: Session, *, learner_key: str, course_slug: str, quiz_slug: st
 
 
 def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[str, list[QuestionResultOut]]:
-    """What the reply reveals: everything once passed (or review: full); else hints, or the score alone."""
+    """What the reply reveals: everything once passed (or review: full); else hints, or the score alone.
+
+    `hints` before a pass says neither the score nor which question was right: an exact score lets a script
+    find the key by changing one answer at a time, and per-question right/wrong gives it away by elimination
+    (docs/learning-integrity.md). Every question asked gets its hint, right or wrong, so the hints carry
+    nothing about the answers either."""
     policy = "full" if passed_before or result.passed else quiz.review
     if policy == "score":
         return policy, []
@@ -98,11 +118,7 @@ def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[st
                 )
             )
         else:
-            questions.append(
-                QuestionResultOut(
-                    id=question.id, correct=graded.correct, hint=None if graded.correct else hint(question.explanation)
-                )
-            )
+            questions.append(QuestionResultOut(id=question.id, correct=None, hint=hint(question.explanation)))
     return policy, questions
 
 
@@ -125,7 +141,7 @@ def record(
         course=course_slug,
         quiz=quiz.slug,
         quiz_hash=quiz.content_hash,
-        score=result.score,
+        score=None if policy == "hints" else result.score,
         max_score=result.max_score,
         passed=result.passed,
         review=policy,
@@ -152,7 +168,7 @@ def note_certificate(session: Session, *, learner_key: str, reply: AttemptOut, c
     """This attempt completed the course: the stored reply says so too, so a resend returns the same (the
     attempt is stored by then: completing a course sends the pending writes first)."""
     reply = reply.model_copy(update={"course_completed": True, "certificate": code})
-    table = QuizAttempt.__table__
+    table = table_of(QuizAttempt)
     session.execute(
         update(table)
         .where(table.c.learner_key == learner_key, table.c.attempt_id == reply.id)
@@ -171,10 +187,10 @@ def first_passes(
         .group_by(QuizAttempt.course_slug, QuizAttempt.quiz_slug)
     )
     if course_slugs is not None:
-        query = query.where(QuizAttempt.course_slug.in_(course_slugs))
+        query = query.where(col(QuizAttempt.course_slug).in_(course_slugs))
     return {(course, quiz): first for course, quiz, first in session.exec(query)}
 
 
 def forget(session: Session, *, learner_key: str) -> None:
     """Erasure: the learner's attempts are deleted."""
-    session.execute(delete(QuizAttempt).where(QuizAttempt.learner_key == learner_key))
+    session.execute(delete(QuizAttempt).where(col(QuizAttempt.learner_key) == learner_key))

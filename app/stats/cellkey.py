@@ -37,7 +37,7 @@ def _thresholds(max_noise: int, decay: float) -> tuple[tuple[float, int], ...]:
     edge of its range, leaves several true values possible."""
     values = range(-max_noise, max_noise + 1)
     weights = [decay ** abs(v) for v in values]
-    total, running, out = sum(weights), 0, []
+    total, running, out = sum(weights), 0.0, []
     for value, weight in zip(values, weights, strict=True):
         running += weight
         out.append((running / total, value))

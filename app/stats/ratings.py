@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.stats.models import Rating
 
@@ -36,4 +36,4 @@ def all_ratings(session: Session, *, batch: int) -> Iterator[tuple[str, str, int
 
 def forget(session: Session, *, learner_key: str) -> None:
     """Erasure: the learner's ratings are deleted."""
-    session.execute(delete(Rating).where(Rating.learner_key == learner_key))
+    session.execute(delete(Rating).where(col(Rating.learner_key) == learner_key))

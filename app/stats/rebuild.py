@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, text
-from sqlmodel import Session, select
+from sqlalchemy import delete, func, select, text  # SQLAlchemy's select: typed for any number of columns
+from sqlmodel import Session, col
 
 from app.db import is_postgresql
 from app.stats import rollups
@@ -25,8 +25,8 @@ class Difference:
     rebuilt: int
 
     def __str__(self) -> str:
-        kind, course, commune, *what = self.key
-        what = " ".join(str(part) for part in what)
+        kind, course, commune, *parts = self.key
+        what = " ".join(str(part) for part in parts)
         return f"{kind} course={course} commune={commune} {what}: rollup {self.rollup}, rebuilt {self.rebuilt}"
 
 
@@ -34,18 +34,18 @@ def current_rollups(session: Session) -> Counter:
     """The rollups as stored, shards summed (zero counters left out)."""
     current: Counter = Counter()
     r = CompletionRollup
-    for course, commune, *sums in session.exec(
-        select(r.course_slug, r.commune, *(func.sum(getattr(r, f)) for f in COUNTER_FIELDS)).group_by(
-            r.course_slug, r.commune
+    for course, commune, *sums in session.execute(
+        select(col(r.course_slug), col(r.commune), *(func.sum(getattr(r, f)) for f in COUNTER_FIELDS)).group_by(
+            col(r.course_slug), col(r.commune)
         )
     ):
         for name, value in zip(COUNTER_FIELDS, sums, strict=True):
             current["rollup", course, commune, name] += int(value or 0)
     d = CompletionDaily
-    for course, commune, day, *sums in session.exec(
-        select(d.course_slug, d.commune, d.day, *(func.sum(getattr(d, f)) for f in DAILY_FIELDS)).group_by(
-            d.course_slug, d.commune, d.day
-        )
+    for course, commune, day, *sums in session.execute(
+        select(
+            col(d.course_slug), col(d.commune), col(d.day), *(func.sum(getattr(d, f)) for f in DAILY_FIELDS)
+        ).group_by(col(d.course_slug), col(d.commune), col(d.day))
     ):
         for name, value in zip(DAILY_FIELDS, sums, strict=True):
             current["daily", course, commune, day, name] += int(value or 0)

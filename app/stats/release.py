@@ -13,13 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert
-from sqlmodel import Session, select
+from sqlalchemy import CursorResult, delete, func, insert
+from sqlalchemy import select as core_select  # typed for any number of columns (sqlmodel's select: up to 4)
+from sqlmodel import Session, col, select
 
 from app.clock import local_day
 from app.config import Settings
-from app.db import insert_for
+from app.db import insert_for, table_of
 from app.localities.official import COMMUNES, PROVINCES
 from app.stats.cellkey import MODULUS, noise, protect
 from app.stats.models import (
@@ -94,9 +97,9 @@ def published_cell(sums: Sums, method: Method) -> dict[str, int | float | None]:
     )
     if learners is None:
         return {"learners": None, "completed": None, "flagged": None, "satisfaction": None}
-    part = {"k": k, "max_noise": max_noise, "decay": method.decay}
-    completed = protect(sums["completed"], sums["completed_key"] % MODULUS, "completed", **part)
-    flagged = protect(sums["flagged"], sums["flagged_key"] % MODULUS, "flagged", **part)
+    part = partial(protect, k=k, max_noise=max_noise, decay=method.decay)
+    completed = part(sums["completed"], sums["completed_key"] % MODULUS, "completed")
+    flagged = part(sums["flagged"], sums["flagged_key"] % MODULUS, "flagged")
     if completed is not None:
         completed = min(completed, learners)
     if flagged is not None and completed is not None:
@@ -142,7 +145,9 @@ def protect_series(
     other (the people who completed up to that day), so it gets its own consistent noise; a day's
     figure is the difference of two published running totals and is withheld when either is.
     """
-    points, count, key, previous = [], 0, 0, None
+    points: list[SeriesPoint] = []
+    count, key = 0, 0
+    previous: int | None = None  # the running total published the day before (None: withheld)
     for offset in range((end - start).days + 1):
         day = start + timedelta(days=offset)
         completed, key_sum = daily.get(day, (0, 0))
@@ -165,11 +170,11 @@ def _commune_sums(session: Session) -> dict[str, dict[str, Sums]]:
     """course -> commune -> summed counters (shards added up)."""
     r = CompletionRollup
     names = COUNTS + KEY_SUMS
-    query = select(r.course_slug, r.commune, *(func.sum(getattr(r, n)) for n in names)).group_by(
+    query = core_select(col(r.course_slug), col(r.commune), *(func.sum(getattr(r, n)) for n in names)).group_by(
         r.course_slug, r.commune
     )
     out: dict[str, dict[str, Sums]] = defaultdict(dict)
-    for course, commune, *values in session.exec(query):
+    for course, commune, *values in session.execute(query):
         if commune in COMMUNES:
             sums = Sums()
             sums.add(dict(zip(names, values, strict=True)))
@@ -180,11 +185,11 @@ def _commune_sums(session: Session) -> dict[str, dict[str, Sums]]:
 def _daily_by_area(session: Session, *, start: date) -> dict[tuple[str, str], dict[date, tuple[int, int]]]:
     """(course, area) -> day -> (completions, key sum); days before the programme count on its first day."""
     d = CompletionDaily
-    query = select(d.course_slug, d.commune, d.day, func.sum(d.completed), func.sum(d.completed_key)).group_by(
-        d.course_slug, d.commune, d.day
-    )
+    query = core_select(
+        col(d.course_slug), col(d.commune), col(d.day), func.sum(d.completed), func.sum(d.completed_key)
+    ).group_by(col(d.course_slug), col(d.commune), col(d.day))
     out: dict[tuple[str, str], dict[date, tuple[int, int]]] = defaultdict(dict)
-    for course, commune, day, completed, key_sum in session.exec(query):
+    for course, commune, day, completed, key_sum in session.execute(query):
         unit = COMMUNES.get(commune)
         if unit is None or not completed:
             continue
@@ -219,10 +224,11 @@ def build(session: Session, *, method: Method, as_of: datetime) -> tuple[list[di
     """(cells, days) of a release, from the counters as they are now. Communes without anyone are not
     stored (a read fills them in as zeros)."""
     end = max(local_day(as_of), method.programme_start)
-    cells = []
+    cells: list[dict] = []
     for course, communes in _commune_sums(session).items():
         cells.extend(_cells(course, communes, method))
-    days, tails = [], {}
+    days: list[dict] = []
+    tails: dict[tuple[str, str], int | None] = {}  # (course, area) -> its last running total as published
     for (course, area), daily in _daily_by_area(session, start=method.programme_start).items():
         points = protect_series(daily, start=method.programme_start, end=end, method=method)
         tails[course, area] = points[-1].running_total
@@ -246,10 +252,13 @@ def publish(session: Session, *, settings: Settings, slot: str, as_of: datetime,
     """Compute and store the release for `slot` unless it exists already (several workers may try at
     once: the unique slot lets one win); the caller commits. Older releases beyond `keep` are deleted."""
     method = Method.from_settings(settings)
-    inserted = session.execute(
-        insert_for(session, StatsRelease.__table__)
-        .values(slot=slot, as_of=as_of, method=method.as_dict())
-        .on_conflict_do_nothing(index_elements=["slot"])
+    inserted = cast(  # an INSERT's result is a CursorResult; SQLAlchemy types Session.execute's as Result
+        "CursorResult[Any]",
+        session.execute(
+            insert_for(session, table_of(StatsRelease))
+            .values(slot=slot, as_of=as_of, method=method.as_dict())
+            .on_conflict_do_nothing(index_elements=["slot"])
+        ),
     )
     if inserted.rowcount == 0:
         return None
@@ -265,8 +274,8 @@ def publish(session: Session, *, settings: Settings, slot: str, as_of: datetime,
 
 
 def _prune(session: Session, *, keep: int) -> None:
-    old = session.exec(select(StatsRelease.id).order_by(StatsRelease.id.desc()).offset(keep)).all()
+    old = session.exec(select(StatsRelease.id).order_by(col(StatsRelease.id).desc()).offset(keep)).all()
     if old:
         for table in (ReleaseDay, ReleaseCell):
-            session.execute(delete(table).where(table.release_id.in_(old)))
-        session.execute(delete(StatsRelease).where(StatsRelease.id.in_(old)))
+            session.execute(delete(table).where(col(table.release_id).in_(old)))
+        session.execute(delete(StatsRelease).where(col(StatsRelease.id).in_(old)))

@@ -17,7 +17,7 @@ from functools import lru_cache
 from sqlmodel import Session
 
 from app.clock import local_day
-from app.db import Writes, dialect_insert
+from app.db import Writes, dialect_insert, table_of
 from app.stats.models import ALL_COURSES, COUNTER_FIELDS, DAILY_FIELDS, CompletionDaily, CompletionRollup
 
 # Keys of a contribution Counter (days are counted in Vietnam's time):
@@ -104,7 +104,7 @@ DAILY_KEYS = ("course_slug", "commune", "day", "shard")
 def _adding(dialect: str, daily: bool):
     """INSERT ... ON CONFLICT DO UPDATE SET field = field + excluded.field, built once per dialect and table
     (executed with a list of rows: one statement, its compiled form cached)."""
-    table = CompletionDaily.__table__ if daily else CompletionRollup.__table__
+    table = table_of(CompletionDaily if daily else CompletionRollup)
     fields = DAILY_FIELDS if daily else COUNTER_FIELDS
     insert = dialect_insert(dialect, table)
     return insert.on_conflict_do_update(

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from typing_extensions import TypeAliasType
 
 from app.auth.dependencies import Admin
 from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
 from app.db import ReadSessionDep, SessionDep
 from app.dependencies import SettingsDep
-from app.errors import Unprocessable, UnsupportedMediaType, error_responses
-from app.http import conditional
+from app.errors import Conflict, Unprocessable, UnsupportedMediaType, error_responses
+from app.http import BINARY, conditional
 from app.limits.dependencies import StatsRead
 from app.localities import official
 from app.stats import csvout, service
 from app.stats.models import ALL_COURSES
-from app.stats.schemas import CompletionOut, CompletionRow, ReleaseOut, TargetsOut, TimeseriesOut
+from app.stats.schemas import CompletionOut, CompletionRow, Level, ReleaseOut, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
 
 router = APIRouter(
@@ -28,10 +29,26 @@ router = APIRouter(
 
 CACHE_CONTROL = "private, max-age=300"  # figures change only at releases
 CSV_TYPES = {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel", "application/octet-stream"}
-NOT_MODIFIED = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
-TABLE = {200: {"content": {"application/json": {}, "text/csv": {}}, "description": "JSON, or CSV with format=csv"}}
+NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
+CSV_TEXT = {"type": "string", "description": "CSV with a header row"}
+TABLE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/json": {}, "text/csv": {"schema": CSV_TEXT}},
+        "description": "JSON, or CSV with format=csv",
+    }
+}
+TARGETS_BODY = {  # read by csv_body, so FastAPI cannot describe it itself; a file as Excel saves it
+    "required": True,
+    "content": {
+        "text/csv": {
+            "schema": {**BINARY, "description": "CSV `code,adults`, UTF-8 (a byte-order mark is allowed)"},
+            "example": "code,adults\n01,6500000\n00070,12000\n",
+        }
+    },
+}
 
-Format = Annotated[Literal["json", "csv"], Query(description="csv: UTF-8 with BOM, for Excel")]
+TableFormat = TypeAliasType("TableFormat", Literal["json", "csv"])
+Format = Annotated[TableFormat, Query(description="csv: UTF-8 with BOM, for Excel")]
 
 
 @dataclass(frozen=True)
@@ -53,9 +70,7 @@ async def province_code(province: Annotated[str | None, Query(max_length=2)] = N
 
 async def commune_table(
     province: Annotated[str | None, Depends(province_code)],
-    level: Annotated[
-        Literal["province", "commune"] | None, Query(description="default: commune with province=")
-    ] = None,
+    level: Annotated[Level | None, Query(description="default: commune with province=")] = None,
 ) -> str | None:
     """The province whose communes are asked for, or None for the province table."""
     level = level or ("commune" if province else "province")
@@ -131,10 +146,12 @@ def get_timeseries(
     return _csv(request, ["day", "code", "name", "completed", "running_total"], rows, out.release, name)
 
 
-@router.post("/admin/stats/releases", response_model=ReleaseOut, status_code=201)
+@router.post("/admin/stats/releases", response_model=ReleaseOut, status_code=201, responses=error_responses(409))
 def post_release(session: SessionDep, settings: SettingsDep, _admin: Admin) -> ReleaseOut:
     """Publish a release now (besides the daily schedule), e.g. after `stats rebuild` repaired the counters."""
     found = service.release_now(session, settings=settings)
+    if found is None:  # its slot, the current instant, was taken by another request in the same microsecond
+        raise Conflict("a release was published at this same instant; try again", code="release_exists")
     session.commit()
     return service.release_out(found)
 
@@ -150,7 +167,7 @@ async def csv_body(request: Request) -> str:
         raise Unprocessable("the CSV is not UTF-8 (in Excel: Save As 'CSV UTF-8')", code="invalid_csv") from exc
 
 
-@router.put("/admin/targets", response_model=TargetsOut, openapi_extra={"requestBody": {"content": {"text/csv": {}}}})
+@router.put("/admin/targets", response_model=TargetsOut, openapi_extra={"requestBody": TARGETS_BODY})
 def put_targets(text: Annotated[str, Depends(csv_body)], session: SessionDep, _admin: Admin) -> TargetsOut:
     """Adults per province and/or commune (CSV `code,adults`), the denominator of coverage_rate."""
     targets, problems = parse_targets(text)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
+from typing_extensions import TypeAliasType
+
+Level = TypeAliasType("Level", Literal["province", "commune"])  # the rows of a completion table
 
 
 class ReleaseOut(BaseModel):
@@ -28,7 +32,7 @@ class CompletionRow(BaseModel):
 class CompletionOut(BaseModel):
     release: ReleaseOut
     course: str | None = Field(description="null: all courses, a learner counted once")
-    level: str
+    level: Level
     province: CompletionRow | None = Field(None, description="with level=commune: the province's own row")
     suppression_k: int
     rows: list[CompletionRow]

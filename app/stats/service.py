@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pydantic_core import to_json
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.clock import VIETNAM, local_day
 from app.config import Settings
-from app.db import insert_for, utcnow
+from app.db import insert_for, table_of, utcnow
 from app.errors import AppError, Unprocessable
 from app.localities.official import COMMUNES_BY_PROVINCE, PROVINCES
 from app.stats import release as releasing
@@ -31,7 +31,7 @@ class NoRelease(AppError):
 
 
 def latest_release(session: Session) -> StatsRelease:
-    found = session.exec(select(StatsRelease).order_by(StatsRelease.id.desc()).limit(1)).first()
+    found = session.exec(select(StatsRelease).order_by(col(StatsRelease.id).desc()).limit(1)).first()
     if found is None:
         raise NoRelease("no statistics have been released yet; an operator runs `python -m app stats release`")
     return found
@@ -90,7 +90,7 @@ def completion(session: Session, *, course_slug: str, course: str | None, provin
             select(ReleaseCell).where(
                 ReleaseCell.release_id == found.id,
                 ReleaseCell.course_slug == course_slug,
-                (ReleaseCell.parent == parent) | ReleaseCell.code.in_(codes),
+                (col(ReleaseCell.parent) == parent) | col(ReleaseCell.code).in_(codes),
             )
         )
     }
@@ -154,7 +154,7 @@ def timeseries(
     found = latest_release(session)
     start, end = series_window(found, start, end)
     area = province or NATIONAL
-    query = select(ReleaseDay.day, ReleaseDay.completed, ReleaseDay.running_total).where(
+    query = select(col(ReleaseDay.day), col(ReleaseDay.completed), col(ReleaseDay.running_total)).where(
         ReleaseDay.release_id == found.id,
         ReleaseDay.course_slug == course_slug,
         ReleaseDay.area == area,
@@ -181,7 +181,7 @@ def timeseries(
 def save_targets(session: Session, *, targets: Mapping[str, int]) -> None:
     """Upsert adults per locality (codes already validated), in the caller's transaction."""
     now = utcnow()
-    table = LocalityTarget.__table__
+    table = table_of(LocalityTarget)
     for code, adults in sorted(targets.items()):
         stmt = insert_for(session, table).values(code=code, adults=adults, updated_at=now)
         session.execute(

@@ -78,7 +78,7 @@ def parse_targets(text: str) -> tuple[dict[str, int], list[Problem]]:
         for problem in (message, adults_message):
             if problem:
                 problems.append(Problem(number, problem))
-        if message is None and adults_message is None:
+        if message is None and adults is not None:  # adults is None exactly when adults_message says why
             seen[code] = number
             targets[code] = adults
     if not targets and not problems:

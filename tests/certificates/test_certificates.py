@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
@@ -78,3 +79,23 @@ def test_tampered_certificate_does_not_verify(client, content, auth):
 def test_unknown_certificate_is_404(client):
     response = client.get("/api/v1/certificates/AAAAAAAAAAAAAAAA")
     assert response.status_code == 404 and response.json()["error"]["code"] == "certificate_not_found"
+
+
+def test_the_verification_link_opens_a_page_for_people_and_json_for_apps(client, content, auth):
+    code = complete_an_toan(client, auth("learner", sub="page"))
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    page = client.get(f"/api/v1/certificates/{code}", headers=browser)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert "Chứng nhận hợp lệ." in html and "An toàn trên mạng (khoá thử nghiệm)" in html and code in html
+    issued = datetime.now(UTC).astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y")
+    assert issued in html and "<script" not in html.lower()
+    assert "script-src" not in page.headers["content-security-policy"]  # default-src 'none': no script can run
+    assert "Accept" in page.headers["vary"]
+    api = client.get(f"/api/v1/certificates/{code}")  # httpx sends Accept: */*
+    assert api.headers["content-type"] == "application/json" and api.json()["status"] == "valid"
+    assert client.get(f"/api/v1/certificates/{code}", headers={"Accept": "application/json"}).json()["valid"]
+    missing = client.get("/api/v1/certificates/AAAAAAAAAAAAAAAA", headers=browser)
+    assert missing.status_code == 404 and "Không có chứng nhận nào mang mã AAAAAAAAAAAAAAAA" in missing.text
+    forged = client.get("/api/v1/certificates/%3Cb%3Ex", headers=browser)
+    assert forged.status_code == 404 and "<b>x" not in forged.text and "&lt;b&gt;x" in forged.text

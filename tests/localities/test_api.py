@@ -30,3 +30,13 @@ def test_unknown_province_is_404(client):
         response = client.get(f"/api/v1/localities/{code}")
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "province_not_found"
+
+
+def test_one_commune_by_code_with_its_province(client):
+    response = client.get("/api/v1/localities/communes/00070")
+    assert response.status_code == 200 and "max-age" in response.headers["cache-control"]
+    body = response.json()
+    assert body["code"] == "00070" and body["province_code"] == "01" and body["province_name"] == "Thành phố Hà Nội"
+    assert body["name"] == "Phường Hoàn Kiếm" and body["division_type"] == "phường"
+    missing = client.get("/api/v1/localities/communes/99999")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "commune_not_found"

@@ -199,3 +199,20 @@ def test_writes_go_as_one_statement_on_postgresql_and_a_rebuild_in_chunks(sessio
     assert len(statements) == expected
     assert len(session.exec(select(ProgressEvent.event_id).where(ProgressEvent.learner_key == key)).all()) == n
     assert len(session.exec(select(LessonCompletion).where(LessonCompletion.learner_key == key)).all()) == n
+
+
+def test_a_time_without_an_offset_is_refused_naming_the_field(client, content, auth, session):
+    """A phone's local time without an offset would be read as UTC: seven hours ahead in Vietnam, then
+    rejected for good as in_future. The batch is refused instead, so the app keeps it and can resend."""
+    headers = auth("learner", sub="local-time")
+    event = {"id": str(uuid.uuid4()), "type": "lesson_completed", "course": "tu-chon", "lesson": "bai-mot"}
+    naive = client.post(
+        "/api/v1/progress/events", json={"events": [{**event, "at": "2026-11-23T20:33:42"}]}, headers=headers
+    )
+    assert naive.status_code == 422
+    error = naive.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert "events.0.at" in naive.text and "+07:00" in naive.text
+    with_offset = {**event, "at": "2026-11-23T20:33:42+07:00"}
+    accepted = client.post("/api/v1/progress/events", json={"events": [with_offset]}, headers=headers)
+    assert accepted.status_code == 200 and accepted.json()["accepted"] == 1

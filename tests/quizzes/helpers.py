@@ -1,10 +1,28 @@
-"""Answering a quiz as an app does: fetch the learner's form, answer by the options' public ids."""
+"""Answering a quiz as an app does: fetch the learner's form, answer by the options' ids on that form.
+
+Option ids are keyed per form, so a test says which options it means in the author's order ('a', 'b', ...)
+and the helper finds them on the form by their text, read from the fixture quiz file.
+"""
 
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
+from pathlib import Path
 
-from app.quizzes.forms import option_token
+from app.catalogue.problems import FileProblems
+from app.catalogue.quizbody import parse_quiz
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+ROOTS = (FIXTURES / "content", FIXTURES / "integrity")
+
+
+@lru_cache
+def option_texts(course: str, quiz: str) -> dict[str, dict[str, str]]:
+    """question id -> author's option id ('a', 'b', ...) -> option text, from the fixture quiz file."""
+    (path,) = (found for root in ROOTS for found in (root / course).glob(f"*-{quiz}/quiz.md"))
+    source = parse_quiz(quiz, path.read_text(), 0.8, FileProblems(str(path), []))
+    return {q.id: {o.id: o.text for o in q.options} for q in source.questions}
 
 
 def fetch_form(client, headers: dict, course: str, quiz: str) -> dict:
@@ -15,12 +33,9 @@ def fetch_form(client, headers: dict, course: str, quiz: str) -> dict:
 
 def by_public_ids(form: dict, answers: dict[str, list[str]]) -> dict[str, list[str]]:
     """Answers written with the file's option ids ('a', 'b', ...) for the questions this form asks."""
-    asked = {q["id"] for q in form["questions"]}
-    return {
-        qid: [option_token(form["content_hash"], qid, raw) for raw in chosen]
-        for qid, chosen in answers.items()
-        if qid in asked
-    }
+    texts = option_texts(form["course"], form["id"])
+    public = {q["id"]: {o["text"]: o["id"] for o in q["options"]} for q in form["questions"]}
+    return {qid: [public[qid][texts[qid][raw]] for raw in chosen] for qid, chosen in answers.items() if qid in public}
 
 
 def attempt_body(form: dict, answers: dict[str, list[str]], attempt_id: str | None = None) -> dict:

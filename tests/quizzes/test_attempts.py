@@ -14,16 +14,18 @@ RIGHT = {"q-manh": ["b"], "q-an-toan": ["a", "b"]}
 HALF = {"q-manh": ["b"], "q-an-toan": ["a"]}
 
 
-def test_a_failed_attempt_shows_which_were_wrong_with_a_hint_never_the_answer(client, content, auth, session):
-    response = answer(client, auth("learner"), "an-toan", "lua-dao", {"q1": ["a"]})
+def test_a_failed_attempt_gives_every_question_a_hint_and_says_neither_score_nor_which(client, content, auth, session):
+    response = answer(client, auth("learner"), "an-toan", "mat-khau", {"q-manh": ["a"], "q-an-toan": ["a"]})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert (body["score"], body["max_score"], body["passed"], body["review"]) == (0, 1, False, "hints")
-    assert body["questions"] == [
-        {"id": "q1", "correct": False, "hint": "Mã OTP chỉ dành cho chính bạn.", "explanation": None,
-         "right_options": None}
+    assert (body["score"], body["max_score"], body["passed"], body["review"]) == (None, 2, False, "hints")
+    assert sorted(body["questions"], key=lambda q: q["id"]) == [
+        {"id": "q-an-toan", "correct": None, "hint": "Xác thực hai lớp và giữ kín OTP đều quan trọng.",
+         "explanation": None, "right_options": None},
+        {"id": "q-manh", "correct": None, "hint": "Cụm từ dài, khó đoán là mật khẩu mạnh.", "explanation": None,
+         "right_options": None},
     ]  # fmt: skip
-    stored = session.exec(select(QuizAttempt)).one()
+    stored = session.exec(select(QuizAttempt)).one()  # the server keeps the score it did not tell
     assert stored.quiz_hash == body["quiz_hash"] and stored.score == 0
 
 
@@ -95,12 +97,27 @@ def test_bad_attempts_are_4xx_and_store_nothing(client, content, auth, session):
         assert response.status_code == status, (body, response.text)
         assert response.json()["error"]["code"] == "invalid_request"
     missing = client.post(
-        "/api/v1/courses/an-toan/quizzes/nope/attempts", json={"form": form, "answers": {}}, headers=headers
+        "/api/v1/courses/an-toan/quizzes/nope/attempts",
+        json={"id": str(uuid.uuid4()), "form": form, "answers": {}},
+        headers=headers,
     )
     assert missing.status_code == 404
     assert (
         client.post(URL, content=b"{not json", headers={**headers, "content-type": "application/json"}).status_code
         == 422
     )
-    assert client.post(URL, json={"form": form, "answers": {}}).status_code == 401
+    assert client.post(URL, json={"id": str(uuid.uuid4()), "form": form, "answers": {}}).status_code == 401
     assert session.exec(select(QuizAttempt)).all() == []
+
+
+def test_an_attempt_without_an_id_is_refused_and_uses_up_nothing(client, content, auth, session):
+    """Without an id a resend could not be told from a new attempt: it would use up the form."""
+    headers = auth("learner", sub="no-id")
+    form = fetch_form(client, headers, "an-toan", "mat-khau")
+    body = attempt_body(form, RIGHT)
+    del body["id"]
+    refused = client.post(URL, json=body, headers=headers)
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "invalid_request"
+    assert "id" in refused.text
+    assert session.exec(select(QuizAttempt)).all() == []
+    assert client.post(URL, json=attempt_body(form, RIGHT), headers=headers).status_code == 200  # form unused

@@ -57,7 +57,7 @@ def shoot(base: str) -> None:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         page = browser.new_page(viewport={"width": 360, "height": 640}, locale="vi-VN")
         page.goto(f"{base}/#token={token}")
-        page.get_by_role("heading", name="Khoá học của bạn").wait_for()
+        page.get_by_role("heading", name="Khóa học của bạn").wait_for()
         page.goto(f"{base}/#/khoa/{course}/bai/{lesson}")
         page.locator("article.lesson").wait_for()
         page.screenshot(path=str(OUT / "lesson.png"))

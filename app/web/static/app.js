@@ -56,7 +56,13 @@
     if (!c || !c.sub) { toast("Mã đăng nhập không hợp lệ."); return false; }
     const owner = `${c.iss}\n${c.sub}`;
     const previous = await BD.kvGet("owner");
-    if (previous && previous !== owner) await forgetLearner(); // another person on this phone
+    if (previous && previous !== owner) {
+      // Another person on this phone. Anyone can craft a link with a token, so the server must first accept
+      // it, and what the previous learner has not sent yet goes first (or they are asked): nothing is lost.
+      if (!(await tokenAccepted(token))) { toast("Mã đăng nhập không hợp lệ hoặc chưa kiểm tra được. Dữ liệu trên máy vẫn được giữ."); return false; }
+      if (!(await leaveSafely("Người học mới muốn đăng nhập trên máy này."))) return false;
+      await forgetLearner();
+    }
     await BD.kvSet("owner", owner);
     await BD.kvSet("token", token);
     await BD.kvSet("tokenProblem", null);
@@ -69,6 +75,49 @@
     for (const store of ["outbox", "sent", "done", "forms"]) await database.clear(store);
     for (const key of ["token", "owner", "tokenProblem"]) await database.delete("kv", key);
     await caches.delete(ME_CACHE);
+    // A shared phone: the certificate checks and QR codes seen by this learner go too.
+    const content = await caches.open(BD.CONTENT_CACHE);
+    for (const request of await content.keys()) {
+      if (new URL(request.url).pathname.startsWith(`${BD.API}/certificates/`)) await content.delete(request);
+    }
+  }
+
+  /* Whether the server accepts this token (a link can carry a forged one). */
+  async function tokenAccepted(token) {
+    try {
+      const response = await BD.fetchWithin(`${BD.API}/me/progress`, { headers: { Authorization: `Bearer ${token}` } }, BD.REQUEST_TIMEOUT_MS);
+      return response.ok;
+    } catch (e) { return false; }
+  }
+
+  /* Before this learner's data leaves the phone: send what waits; if some cannot be sent, ask (with the count). */
+  async function leaveSafely(why) {
+    if ((await BD.pending()).length) await BD.flush();
+    const left = (await BD.pending()).length;
+    if (!left) return true;
+    return confirmDialog(
+      `${why} Trên máy còn ${left} mục chưa gửi được lên máy chủ (bài đã học, bài kiểm tra, đánh giá).`,
+      "Nếu tiếp tục, các mục này sẽ bị xóa và không gửi được nữa. Hãy bấm \"Giữ lại\" rồi gửi khi có mạng.",
+      "Vẫn xóa và tiếp tục", "Giữ lại");
+  }
+
+  function confirmDialog(title, text, yes, no) {
+    return new Promise((resolve) => {
+      const dialog = h("dialog", { "aria-labelledby": "confirm-title", id: "confirm" },
+        h("h2", { id: "confirm-title" }, title), h("p", {}, text),
+        h("div", { class: "actions" },
+          h("button", { type: "button", class: "secondary", id: "confirm-no", onclick: () => dialog.close("no") }, no),
+          h("button", { type: "button", class: "danger", id: "confirm-yes", onclick: () => dialog.close("yes") }, yes)));
+      dialog.addEventListener("close", () => { dialog.remove(); resolve(dialog.returnValue === "yes"); });
+      document.body.append(dialog);
+      dialog.showModal();
+    });
+  }
+
+  async function signOut() {
+    if (!(await leaveSafely("Bạn sắp đăng xuất."))) return false;
+    await forgetLearner();
+    return true;
   }
 
   async function takeTokenFromFragment() {
@@ -103,7 +152,8 @@
 
   /* ---------- the API, with the offline copy as fallback for reads ---------- */
   async function api(path, options = {}) {
-    const { method = "GET", body, auth = false, remember = false } = options;
+    // fallback: the caller has its own copy (a kept quiz form), so a weak signal is not waited on for long.
+    const { method = "GET", body, auth = false, remember = false, fallback = false } = options;
     const url = BD.API + path;
     const headers = {};
     if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -112,15 +162,31 @@
       if (!token) return { ok: false, status: 401, error: { code: "signed_out" } };
       headers.Authorization = `Bearer ${token}`;
     }
+    // A weak signal connects and then sends nothing: never wait on it for ever. With a copy on the phone,
+    // give the network a few seconds and then open the copy; without one, wait longer.
+    // Once a read has timed out, the next half minute's reads with a copy open the copy at once (one slow
+    // wait, not one per request of a screen) while the network refreshes it in the background.
+    const cached = method === "GET" ? await caches.match(url, { ignoreVary: true }) : null;
+    const hasCopy = !!cached || fallback;
+    const waitMs = hasCopy ? (Date.now() < weakSignalUntil ? 0 : BD.WEAK_SIGNAL_MS) : BD.REQUEST_TIMEOUT_MS;
     let response;
     try {
-      response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      const request = BD.fetchWithin(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }, BD.REQUEST_TIMEOUT_MS);
+      if (cached && remember) request.then((fresh) => { if (fresh.ok) caches.open(remember === "me" ? ME_CACHE : BD.CONTENT_CACHE).then((c) => c.put(url, fresh.clone())); }).catch(() => {});
+      response = await (hasCopy ? Promise.race([request, new Promise((_, reject) => setTimeout(() => reject(new DOMException("slow", "AbortError")), waitMs))]) : request);
     } catch (e) {
-      if (method !== "GET") return { ok: false, offline: true };
-      const cached = await caches.match(url, { ignoreVary: true });
-      if (!cached) return { ok: false, offline: true };
+      const slow = !!(e && e.name === "AbortError");
+      if (slow) weakSignalUntil = Date.now() + 30000;
+      if (!cached) return { ok: false, offline: true, slow };
       return { ok: true, status: 200, data: await cached.json(), fromCache: true };
     }
+    if (cached && remember) return consume(response, { method, remember: false, url });
+    return consume(response, { method, remember, url });
+  }
+
+  let weakSignalUntil = 0;
+
+  async function consume(response, { method, remember, url }) {
     if (response.ok && method === "GET" && remember) {
       (await caches.open(remember === "me" ? ME_CACHE : BD.CONTENT_CACHE)).put(url, response.clone());
     }
@@ -173,23 +239,68 @@
   }
 
   /* ---------- plain words for what the server says ---------- */
+  const RETRY_LATER = "Máy chủ đang bận. Ứng dụng sẽ tự gửi lại sau ít phút.";
+  const SIGN_IN_AGAIN = "Phiên đăng nhập đã hết hạn. Hãy mở lại ứng dụng từ ứng dụng chính để đăng nhập lại.";
   const REASONS = {
     locked: "Bài này chưa mở: cần học xong các bài trước. Ứng dụng sẽ tự gửi lại khi các bài trước đã được ghi nhận.",
-    attempt_limit: "Bạn đã làm bài kiểm tra này đủ số lần cho phép lúc này. Hãy nghỉ một lúc, ứng dụng sẽ tự gửi lại sau.",
-    rate_limited: "Máy chủ đang bận. Ứng dụng sẽ tự gửi lại sau ít phút.",
+    attempt_limit: "Bạn đã làm bài kiểm tra này đủ số lần cho phép lúc này. Hãy nghỉ một lúc rồi làm lại.",
+    rate_limited: RETRY_LATER,
+    too_many_requests: RETRY_LATER,
+    rate_limiter_unavailable: RETRY_LATER,
+    event_quota: "Máy chủ đã nhận quá nhiều dữ liệu từ tài khoản này. Hãy liên hệ nơi hỗ trợ học tập ở địa phương.",
     form_invalid: "Bài kiểm tra đã được cập nhật. Hãy làm lại bài kiểm tra mới khi có mạng.",
-    unknown_course: "Khoá học này không còn được cung cấp.",
-    unknown_lesson: "Bài học này không còn trong khoá học.",
-    unsupported_type: "Ứng dụng gửi một loại dữ liệu máy chủ không nhận.",
+    form_used: "Bài làm này đã được chấm rồi. Hãy làm lại với đề mới.",
+    attempt_id_reused: "Bài làm này đã được gửi trước đó. Hãy làm lại với đề mới.",
+    unknown_course: "Khóa học này không còn được cung cấp.",
+    course_not_found: "Không tìm thấy khóa học này. Có thể khóa học đã được thay đổi; hãy về danh sách khóa học.",
+    course_not_started: "Bạn cần bắt đầu học khóa này trước khi đánh giá.",
+    unknown_lesson: "Bài học này không còn trong khóa học.",
+    lesson_not_found: "Không tìm thấy bài học này. Có thể khóa học đã được cập nhật; hãy mở lại khóa học.",
+    quiz_not_found: "Không tìm thấy bài kiểm tra này. Có thể khóa học đã được cập nhật; hãy mở lại khóa học.",
+    asset_not_found: "Không tải được hình ảnh này.",
+    certificate_not_found: "Không có chứng nhận nào mang mã này.",
+    not_found: "Không tìm thấy nội dung này.",
+    unsupported_type: "Ứng dụng gửi một loại dữ liệu máy chủ không nhận. Hãy cập nhật ứng dụng.",
     before_publication: "Thời gian trên điện thoại không đúng. Hãy kiểm tra ngày giờ của máy.",
     in_future: "Thời gian trên điện thoại không đúng. Hãy kiểm tra ngày giờ của máy.",
-    unauthorized: "Phiên đăng nhập đã hết hạn. Hãy mở lại ứng dụng từ ứng dụng chính để đăng nhập lại.",
-    token_expired: "Phiên đăng nhập đã hết hạn. Hãy mở lại ứng dụng từ ứng dụng chính để đăng nhập lại.",
+    unauthorized: SIGN_IN_AGAIN,
+    missing_token: SIGN_IN_AGAIN,
+    token_expired: SIGN_IN_AGAIN,
+    signed_out: "Bạn chưa đăng nhập. Hãy mở ứng dụng từ ứng dụng chính của địa phương.",
     invalid_token: "Không đăng nhập được. Hãy mở lại ứng dụng từ ứng dụng chính.",
+    forbidden: "Tài khoản này không được dùng chức năng này.",
+    insufficient_scope: "Tài khoản này không được dùng chức năng này.",
+    invalid_locality: "Mã xã, phường không đúng. Hãy chọn lại xã, phường.",
+    province_not_found: "Không tìm thấy tỉnh, thành phố này.",
+    bad_request: "Ứng dụng gửi dữ liệu không đúng. Hãy cập nhật ứng dụng rồi thử lại.",
+    invalid_request: "Ứng dụng gửi dữ liệu không đúng. Hãy cập nhật ứng dụng rồi thử lại.",
+    conflict: "Dữ liệu này đã thay đổi. Hãy mở lại trang rồi thử lại.",
+    method_not_allowed: "Ứng dụng gửi yêu cầu không đúng. Hãy cập nhật ứng dụng.",
+    not_acceptable: "Ứng dụng gửi yêu cầu không đúng. Hãy cập nhật ứng dụng.",
+    payload_too_large: "Dữ liệu gửi đi quá lớn. Ứng dụng sẽ gửi lại từng phần nhỏ hơn.",
+    batch_too_large: "Dữ liệu gửi đi quá lớn. Ứng dụng sẽ gửi lại từng phần nhỏ hơn.",
+    unsupported_media_type: "Ứng dụng gửi dữ liệu không đúng dạng. Hãy cập nhật ứng dụng.",
     server_error: "Máy chủ đang gặp sự cố. Ứng dụng sẽ tự gửi lại sau.",
+    internal_error: "Máy chủ đang gặp sự cố. Ứng dụng sẽ tự gửi lại sau.",
+    database_unavailable: "Máy chủ đang bảo trì. Ứng dụng sẽ tự gửi lại sau ít phút.",
+    catalogue_unavailable: "Máy chủ đang bảo trì. Hãy thử lại sau ít phút.",
+    unavailable: "Máy chủ đang bảo trì. Hãy thử lại sau ít phút.",
     offline: "Chưa có kết nối mạng.",
+    slow: "Mạng yếu: chưa gửi được. Bài làm đã lưu trên máy và sẽ tự gửi khi mạng tốt hơn.",
+    // Statistics and administration codes (staff screens), in plain words too.
+    no_release: "Chưa có bản số liệu nào được công bố.",
+    after_release: "Khoảng thời gian này vượt quá bản số liệu mới nhất.",
+    before_programme: "Khoảng thời gian này bắt đầu trước khi phong trào bắt đầu.",
+    invalid_range: "Khoảng thời gian không hợp lệ.",
+    range_too_long: "Khoảng thời gian quá dài.",
+    province_required: "Cần chọn tỉnh, thành phố.",
+    province_unexpected: "Không cần chọn tỉnh, thành phố ở đây.",
+    invalid_csv: "Tệp CSV không đúng mẫu.",
+    release_exists: "Bản số liệu của ngày này đã được công bố.",
+    commune_not_found: "Không tìm thấy xã, phường mang mã này.",
   };
-  function reasonText(code) { return REASONS[code] || `Máy chủ không nhận (mã: ${code}).`; }
+  // Never a raw code: an unknown one (a newer server) still reads as a sentence.
+  function reasonText(code) { return REASONS[code] || "Máy chủ chưa nhận được. Ứng dụng sẽ thử lại sau; nếu vẫn không được, hãy cập nhật ứng dụng."; }
 
   /* ---------- the status line: connection and the outbox ---------- */
   async function updateStatus() {
@@ -210,6 +321,14 @@
     count.dataset.count = String(items.length);
     document.getElementById("send-now").hidden = !items.length || !navigator.onLine;
     document.getElementById("status").hidden = !net.textContent && !text;
+  }
+
+  function updateNotice() {
+    if (document.getElementById("update")) return;
+    const notice = h("div", { id: "update", class: "status", role: "status" },
+      h("span", {}, "Có phiên bản mới của ứng dụng."),
+      h("button", { type: "button", class: "link", onclick: () => location.reload() }, "Dùng bản mới"));
+    document.getElementById("status").after(notice);
   }
 
   function toast(message) {
@@ -276,7 +395,13 @@
     await takeTokenFromFragment();
     listenToHost();
     if ("serviceWorker" in navigator) {
-      navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch((e) => console.warn("service worker", e));
+      // A new version installs in the background and takes over at once (skipWaiting); this page still
+      // runs the old files, so say so and offer a reload instead of waiting for the next-but-one start.
+      const hadController = !!navigator.serviceWorker.controller;
+      navigator.serviceWorker.addEventListener("controllerchange", () => { if (hadController) updateNotice(); });
+      navigator.serviceWorker.register("/sw.js", { scope: "/" })
+        .then((registration) => registration.update())
+        .catch((e) => console.warn("service worker", e));
     }
     try {
       new BroadcastChannel(BD.CHANNEL).onmessage = () => updateStatus();
@@ -285,7 +410,10 @@
     window.addEventListener("offline", updateStatus);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) sendNow(); });
     document.getElementById("send-now").addEventListener("click", sendNow);
-    window.addEventListener("hashchange", route);
+    window.addEventListener("hashchange", async () => {
+      if (location.hash.startsWith("#token=")) await takeTokenFromFragment(); // a host may hand over a new one
+      route();
+    });
     setInterval(sendNow, 30000); // items waiting for Retry-After or for an earlier lesson
     await updateStatus();
     route();
@@ -293,8 +421,8 @@
   }
 
   self.App = {
-    h, api, identity, acceptToken, forgetLearner, courseState, markDone, reasonText, toast, updateStatus,
-    sendNow, go, route, settings, saveSettings, claims, ME_CACHE,
+    h, api, identity, acceptToken, forgetLearner, signOut, courseState, markDone, reasonText, toast, updateStatus,
+    sendNow, go, route, settings, saveSettings, claims, confirmDialog, ME_CACHE, REASONS,
   };
   start();
 })();

@@ -14,7 +14,20 @@
   const API = "/api/v1";
   const CONTENT_CACHE = "bdhvs-content";
   const CHANNEL = "bdhvs-outbox";
+  const WEAK_SIGNAL_MS = 3000; // a read with a copy on the phone: after this, open the copy
+  const REQUEST_TIMEOUT_MS = 15000; // anything else: after this the request counts as not sent
   let dbPromise = null;
+
+  /* fetch that gives up after `ms`: a weak signal can accept a connection and then send nothing. */
+  async function fetchWithin(url, options, ms) {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), ms);
+    try {
+      return await fetch(url, { ...(options || {}), signal: controller.signal });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   function db() {
     if (!dbPromise) {
@@ -117,7 +130,7 @@
       for (const item of due.filter((i) => i.kind !== "event")) sent += await sendOne(item, auth);
     } catch (e) {
       if (e && e.stop) return { sent, reason: e.stop };
-      return { sent, reason: "offline" };
+      return { sent, reason: e && e.name === "AbortError" ? "slow" : "offline" };
     }
     return { sent, reason: null };
   }
@@ -141,7 +154,7 @@
 
   async function sendEvents(items, headers) {
     const body = { events: items.map((i) => i.body) };
-    const response = await fetch(`${API}/progress/events`, { method: "POST", headers, body: JSON.stringify(body) });
+    const response = await fetchWithin(`${API}/progress/events`, { method: "POST", headers, body: JSON.stringify(body) }, REQUEST_TIMEOUT_MS);
     await stopOn(response, items);
     if (!response.ok) {
       const error = await errorOf(response);
@@ -167,7 +180,7 @@
       ? `${API}/courses/${item.course}/quizzes/${item.quiz}/attempts`
       : `${API}/courses/${item.course}/rating`;
     const method = item.kind === "attempt" ? "POST" : "PUT";
-    const response = await fetch(url, { method, headers, body: JSON.stringify(item.body) });
+    const response = await fetchWithin(url, { method, headers, body: JSON.stringify(item.body) }, REQUEST_TIMEOUT_MS);
     await stopOn(response, [item]);
     if (response.ok) {
       await settle(item, "accepted", { reply: await response.json() });
@@ -179,6 +192,7 @@
   }
 
   root.BD = {
-    API, CONTENT_CACHE, CHANNEL, db, kvGet, kvSet, uuid, enqueue, pending, flush, requestBackgroundSync,
+    API, CONTENT_CACHE, CHANNEL, WEAK_SIGNAL_MS, REQUEST_TIMEOUT_MS, db, kvGet, kvSet, uuid, enqueue, pending, flush,
+    requestBackgroundSync, fetchWithin,
   };
 })(self);

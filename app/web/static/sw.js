@@ -22,15 +22,26 @@ self.addEventListener("activate", (event) => {
   })());
 });
 
+/* The network when it answers; the offline copy when it fails, or, on a weak signal that connects and then
+   sends nothing, once WEAK_SIGNAL_MS have passed (the network's answer still refreshes the copy later). */
 async function networkFirst(request, cacheName) {
-  try {
-    const response = await fetch(request);
-    if (response.ok && cacheName) (await caches.open(cacheName)).put(request.url, response.clone());
+  const cached = await caches.match(request.url, { ignoreVary: true });
+  const network = fetch(request).then((response) => {
+    if (response.ok && cacheName) {
+      const copy = response.clone();
+      caches.open(cacheName).then((cache) => cache.put(request.url, copy));
+    }
     return response;
+  });
+  if (!cached) return network;
+  let timer;
+  const patience = new Promise((resolve) => { timer = setTimeout(() => resolve(cached), self.BD.WEAK_SIGNAL_MS); });
+  try {
+    return await Promise.race([network, patience]);
   } catch (error) {
-    const cached = await caches.match(request.url, { ignoreVary: true });
-    if (cached) return cached;
-    throw error;
+    return cached;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -13,7 +13,7 @@
     const text = result.offline
       ? "Chưa có kết nối mạng và nội dung này chưa được tải về máy."
       : A().reasonText((result.error && result.error.code) || "server_error");
-    return h("div", {}, h("h1", {}, title), h("p", {}, text), h("p", {}, h("a", { href: "#/" }, "Về danh sách khoá học")));
+    return h("div", {}, h("h1", {}, title), h("p", {}, text), h("p", {}, h("a", { href: "#/" }, "Về danh sách khóa học")));
   }
 
   function progressBar(done, total, label) {
@@ -22,36 +22,56 @@
       h("progress", { max: String(total || 1), value: String(done), "aria-label": `${label}: ${done} trên ${total} bài` }));
   }
 
+  /* The next thing to do in the outline's order: a module's lessons, then its quiz, then the next module. */
+  function nextStep(detail, state) {
+    for (const module of detail.outline) {
+      const lesson = module.lessons.find((l) => !state.done.has(l.slug));
+      if (lesson) return { href: `#/khoa/${detail.slug}/bai/${lesson.slug}`, label: state.done.size ? "Học bài tiếp theo" : "Bắt đầu học", kind: "lesson" };
+      if (module.quiz && !state.passed.has(module.quiz.id)) {
+        return { href: `#/khoa/${detail.slug}/kiem-tra/${module.quiz.id}`, label: `Làm bài kiểm tra: ${module.quiz.title}`, kind: "quiz" };
+      }
+    }
+    return null;
+  }
+
   /* ---------- course list ---------- */
   async function courses() {
     const list = await A().api("/courses", { remember: true });
-    if (!list.ok) return failure("Khoá học", list);
+    if (!list.ok) return failure("Khóa học", list);
     const progress = await A().api("/me/progress", { auth: true, remember: "me" });
     const byCourse = new Map(progress.ok ? progress.data.courses.map((c) => [c.course, c]) : []);
     const downloads = new Set(await (await BD.db()).getAllKeys("downloads"));
     const cards = list.data.courses.map((course) => {
       const mine = byCourse.get(course.slug);
       const done = mine ? mine.lessons_done : 0;
-      const next = mine && mine.next_lesson;
+      const quizzesLeft = mine ? mine.quizzes_total - mine.quizzes_passed : null;
+      const nextLesson = mine ? mine.next_lesson : null;
+      const nextQuiz = mine && !mine.next_lesson && mine.next_quiz;
+      const href = nextLesson ? `#/khoa/${course.slug}/bai/${nextLesson}`
+        : nextQuiz ? `#/khoa/${course.slug}/kiem-tra/${nextQuiz}` : !mine ? `#/khoa/${course.slug}` : null;
+      const label = nextLesson ? (done ? "Học tiếp bài sau" : "Bắt đầu học") : nextQuiz ? "Làm bài kiểm tra tiếp theo" : "Bắt đầu học";
       return h("li", { class: "card" },
         h("h2", {}, course.title),
         h("p", {}, course.summary),
         h("p", { class: "muted" }, `${course.lessons} bài · khoảng ${course.minutes} phút`,
           downloads.has(course.slug) ? " · Đã tải về máy" : ""),
         progressBar(done, course.lessons, "Đã học"),
-        mine && mine.completed ? h("p", { class: "right" }, "Đã hoàn thành khoá học") : null,
+        mine && mine.completed ? h("p", { class: "right" }, "Đã hoàn thành khóa học") : null,
+        mine && !mine.completed && quizzesLeft > 0
+          ? h("p", { class: "quizzes-left" }, done >= course.lessons
+            ? `Đã học hết bài. Còn ${quizzesLeft} bài kiểm tra cần đạt để nhận chứng nhận.`
+            : `Còn ${quizzesLeft} bài kiểm tra cần đạt để nhận chứng nhận.`) : null,
         h("div", { class: "actions" },
-          next ? h("a", { class: "button", href: `#/khoa/${course.slug}/bai/${next}` },
-            done ? "Học tiếp bài sau" : "Bắt đầu học") : null,
-          h("a", { class: next ? "button secondary" : "button", href: `#/khoa/${course.slug}` }, "Xem các bài học")));
+          href ? h("a", { class: "button", href }, label) : null,
+          h("a", { class: href ? "button secondary" : "button", href: `#/khoa/${course.slug}` }, "Xem các bài học")));
     });
-    return h("div", {}, h("h1", {}, "Khoá học của bạn"), offlineNote(list), h("ul", { class: "plain" }, cards));
+    return h("div", {}, h("h1", {}, "Khóa học của bạn"), offlineNote(list), h("ul", { class: "plain" }, cards));
   }
 
   /* ---------- course outline ---------- */
   async function course(slug) {
     const result = await A().api(`/courses/${slug}`, { remember: true });
-    if (!result.ok) return failure("Khoá học", result);
+    if (!result.ok) return failure("Khóa học", result);
     const detail = result.data;
     const state = await A().courseState(detail);
     const modules = detail.outline.map((module) => h("section", { class: "card" },
@@ -76,7 +96,7 @@
       detail.sequential ? h("p", { class: "muted" }, "Học lần lượt: mỗi bài mở ra khi bạn học xong bài trước.") : null,
       progressBar(state.done.size, state.order.length, "Đã học"),
       h("div", { class: "actions" },
-        state.next ? h("a", { class: "button", href: `#/khoa/${slug}/bai/${state.next}` }, "Học bài tiếp theo") : null,
+        (() => { const step = nextStep(detail, state); return step ? h("a", { class: "button", id: "next-step", href: step.href }, step.label) : null; })(),
         await downloadButton(detail)),
       state.complete || state.completedOnServer ? await completion(detail, state) : null,
       modules);
@@ -117,22 +137,21 @@
     const lessons = detail.outline.flatMap((m) => m.lessons);
     const assets = new Set(detail.outline.flatMap((m) => m.lessons.flatMap((l) => l.assets || [])));
     let n = 0;
-    for (const lesson of lessons) {
+    await inParallel(lessons, async (lesson) => {
       const body = await (await get(`/courses/${detail.slug}/lessons/${lesson.slug}`)).json();
       (body.assets || []).forEach((url) => assets.add(url));
       onProgress(++n, lessons.length);
-    }
+    });
     let pictures = 0;
-    for (const url of assets) {
-      const absolute = new URL(url, location.origin);
-      if (absolute.origin !== location.origin) continue; // only the service's own, content-hashed pictures
+    const own = [...assets].map((url) => new URL(url, location.origin)).filter((u) => u.origin === location.origin);
+    await inParallel(own, async (absolute) => { // only the service's own, content-hashed pictures
       if (!(await cache.match(absolute.href))) {
         const response = await fetch(absolute.href);
-        if (!response.ok) throw new Error(`${url}: ${response.status}`);
+        if (!response.ok) throw new Error(`${absolute.pathname}: ${response.status}`);
         await cache.put(absolute.href, response);
       }
       pictures++;
-    }
+    });
     const glossary = await fetch(`${BD.API}/courses/${detail.slug}/glossary`).catch(() => null);
     if (glossary && glossary.ok) await cache.put(`${BD.API}/courses/${detail.slug}/glossary`, glossary);
     const quizzes = detail.outline.filter((m) => m.quiz).map((m) => m.quiz.id);
@@ -142,22 +161,32 @@
     return summary;
   }
 
+  /* Run `work` over `items`, DOWNLOADS_AT_ONCE at a time: on a 2 s round trip, one at a time took a minute. */
+  const DOWNLOADS_AT_ONCE = 4;
+  async function inParallel(items, work) {
+    const queue = [...items];
+    const worker = async () => { while (queue.length) await work(queue.shift()); };
+    await Promise.all(Array.from({ length: Math.min(DOWNLOADS_AT_ONCE, queue.length) }, worker));
+  }
+
   /* A fresh attempt form when online (kept for offline use), else the kept one. */
   async function fetchForm(course, quiz) {
-    const result = await A().api(`/courses/${course}/quizzes/${quiz}`, { auth: true });
     const database = await BD.db();
+    const keptBefore = await database.get("forms", `${course}/${quiz}`);
+    const result = await A().api(`/courses/${course}/quizzes/${quiz}`, { auth: true, fallback: !!(keptBefore && !keptBefore.usedBy) });
     if (result.ok) {
       await database.put("forms", result.data, `${course}/${quiz}`);
       return { form: result.data };
     }
     const kept = await database.get("forms", `${course}/${quiz}`);
+    if (kept && kept.usedBy) return { used: true, result };
     return kept ? { form: kept, fromCache: true } : { result };
   }
 
   /* ---------- after the course: certificate and rating ---------- */
   async function completion(detail, state) {
     return h("section", { class: "card", "aria-labelledby": "done-title" },
-      h("h2", { id: "done-title" }, "Chúc mừng, bạn đã hoàn thành khoá học!"),
+      h("h2", { id: "done-title" }, "Chúc mừng, bạn đã hoàn thành khóa học!"),
       state.certificate ? h("p", {}, h("a", { href: "#/chung-nhan" }, "Xem chứng nhận của bạn")) :
         h("p", { class: "muted" }, "Chứng nhận sẽ có khi máy chủ nhận đủ bài học và bài kiểm tra của bạn."),
       ratingForm(detail.slug));
@@ -175,7 +204,7 @@
       },
     },
     h("fieldset", {},
-      h("legend", {}, "Bạn thấy khoá học này thế nào? (1 sao: chưa tốt, 5 sao: rất tốt)"),
+      h("legend", {}, "Bạn thấy khóa học này thế nào? (1 sao: chưa tốt, 5 sao: rất tốt)"),
       h("div", { class: "stars" }, [1, 2, 3, 4, 5].map((n) => h("label", {},
         h("input", { type: "radio", name: "stars", value: String(n) }), h("span", {}, `${n} sao`))))),
     h("button", { type: "submit" }, "Gửi đánh giá"));
@@ -202,25 +231,90 @@
     const done = state.done.has(slug);
     const locked = !state.unlocked.has(slug);
     const next = data.next;
+    // The module's quiz comes right after its last lesson, before the next module.
+    const module = detailResult.data.outline.find((m) => m.lessons.some((l) => l.slug === slug));
+    const lastOfModule = module && module.lessons[module.lessons.length - 1].slug === slug;
+    const quizNext = lastOfModule && module.quiz && !state.passed.has(module.quiz.id) ? module.quiz : null;
+    const nextHref = quizNext ? `#/khoa/${courseSlug}/kiem-tra/${quizNext.id}` : next ? `#/khoa/${courseSlug}/bai/${next}` : `#/khoa/${courseSlug}`;
     const finish = h("button", {
       type: "button", id: "complete",
       onclick: async () => {
         finish.disabled = true;
         await completeLesson(courseSlug, slug);
-        A().go(next ? `#/khoa/${courseSlug}/bai/${next}` : `#/khoa/${courseSlug}`);
+        A().go(nextHref);
       },
-    }, next ? "Đã học xong, sang bài tiếp" : "Đã học xong bài này");
+    }, quizNext ? "Đã học xong, làm bài kiểm tra" : next ? "Đã học xong, sang bài tiếp" : "Đã học xong bài này");
     return h("div", {},
-      h("p", {}, h("a", { href: `#/khoa/${courseSlug}` }, `← ${detailResult.data.title}`)),
+      h("p", {}, h("a", { class: "back", href: `#/khoa/${courseSlug}` }, `← ${detailResult.data.title}`)),
       h("h1", { id: "lesson-title" }, data.title),
       offlineNote(result),
       data.minutes ? h("p", { class: "muted" }, `Khoảng ${data.minutes} phút`) : null,
+      readAloud(article, data.title),
       locked ? h("p", { class: "card" }, "Bài này chưa mở: hãy học xong các bài trước.") : null,
       article,
       h("div", { class: "actions" },
         locked ? null : done ? h("p", { class: "right" }, "✓ Bạn đã học xong bài này.") : finish,
-        done && next ? h("a", { class: "button", href: `#/khoa/${courseSlug}/bai/${next}` }, "Bài tiếp theo") : null,
+        done && quizNext ? h("a", { class: "button", href: nextHref }, `Làm bài kiểm tra: ${quizNext.title}`) : null,
+        done && next && !quizNext ? h("a", { class: "button", href: nextHref }, "Bài tiếp theo") : null,
         data.prev ? h("a", { class: "button secondary", href: `#/khoa/${courseSlug}/bai/${data.prev}` }, "Bài trước") : null));
+  }
+
+  /* "Nghe bài": the lesson read aloud by the phone's own Vietnamese voice (Web Speech API), in chunks of a
+     paragraph (long utterances stop early in some browsers), with pause and speed. No voice: say so. */
+  const SPEEDS = [["0.8", "Chậm"], ["1", "Vừa"], ["1.2", "Nhanh"]];
+  function vietnameseVoice() {
+    const synth = window.speechSynthesis;
+    if (!synth || typeof SpeechSynthesisUtterance === "undefined") return Promise.resolve(null);
+    const pick = () => synth.getVoices().find((v) => (v.lang || "").toLowerCase().replace("_", "-").startsWith("vi")) || null;
+    const now = pick();
+    if (now || synth.getVoices().length) return Promise.resolve(now);
+    return new Promise((resolve) => { // the voice list loads late on some phones
+      const done = () => resolve(pick());
+      synth.addEventListener("voiceschanged", done, { once: true });
+      setTimeout(done, 1500);
+    });
+  }
+
+  function readAloud(article, title) {
+    const status = h("span", { class: "muted", role: "status", "aria-live": "polite" });
+    const speed = h("select", { id: "speech-rate", "aria-label": "Tốc độ đọc" },
+      SPEEDS.map(([value, label]) => h("option", { value, selected: value === "1" }, label)));
+    const pause = h("button", { type: "button", class: "secondary", id: "speech-pause", hidden: true }, "Tạm dừng");
+    const listen = h("button", { type: "button", id: "speech-play" }, "Nghe bài");
+    let voice = null;
+    const chunks = () => [title, ...[...article.querySelectorAll("h2, h3, p, li, td, th, blockquote")]
+      .filter((el) => !el.querySelector("p, li")) // innermost blocks only: nothing is read twice
+      .map((el) => el.textContent.replace(/\s+/g, " ").trim()).filter(Boolean)];
+    const stop = () => { window.speechSynthesis.cancel(); pause.hidden = true; listen.textContent = "Nghe bài"; };
+    listen.addEventListener("click", async () => {
+      if (listen.textContent !== "Nghe bài") { stop(); status.textContent = ""; return; }
+      voice = voice || await vietnameseVoice();
+      if (!voice) { status.textContent = "Điện thoại này chưa có giọng đọc tiếng Việt, nên chưa nghe được bài."; return; }
+      const synth = window.speechSynthesis;
+      synth.cancel();
+      const parts = chunks();
+      parts.forEach((text, i) => {
+        const utterance = new SpeechSynthesisUtterance(text);
+        utterance.lang = "vi-VN";
+        utterance.voice = voice;
+        utterance.rate = Number(speed.value);
+        if (i === parts.length - 1) utterance.onend = () => { pause.hidden = true; listen.textContent = "Nghe bài"; status.textContent = "Đã đọc hết bài."; };
+        synth.speak(utterance);
+      });
+      listen.textContent = "Dừng đọc";
+      pause.hidden = false;
+      pause.textContent = "Tạm dừng";
+      status.textContent = "Đang đọc bài…";
+    });
+    pause.addEventListener("click", () => {
+      const synth = window.speechSynthesis;
+      if (pause.textContent === "Tạm dừng") { synth.pause(); pause.textContent = "Đọc tiếp"; status.textContent = "Đã tạm dừng."; }
+      else { synth.resume(); pause.textContent = "Tạm dừng"; status.textContent = "Đang đọc bài…"; }
+    });
+    speed.addEventListener("change", () => { if (listen.textContent !== "Nghe bài") { stop(); listen.click(); } });
+    window.addEventListener("hashchange", () => window.speechSynthesis && window.speechSynthesis.cancel(), { once: true });
+    return h("div", { class: "actions read-aloud" }, listen, pause,
+      h("label", { class: "field-inline" }, "Tốc độ ", speed), status);
   }
 
   async function completeLesson(course, slug) {
@@ -254,18 +348,32 @@
       };
       dfn.addEventListener("click", toggle);
       dfn.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); toggle(); } });
-      dfn.after(note);
+      // The note goes after the sentence's paragraph (or list item), not into the middle of the sentence.
+      (dfn.closest("p, li, td, th, blockquote, dd") || dfn).after(note);
     }
   }
 
   /* ---------- quiz ---------- */
+  /* A form answers one attempt (the server refuses a second with form_used), so every graded attempt that
+     did not pass brings a fresh form onto the same page, and a form kept for offline use is used once. */
   async function quiz(courseSlug, quizSlug) {
-    const { form: data, fromCache, result } = await fetchForm(courseSlug, quizSlug);
-    if (!data) return failure("Bài kiểm tra", result);
+    const { form: data, fromCache, used, result } = await fetchForm(courseSlug, quizSlug);
     const results = h("div", { id: "quiz-result", role: "status", "aria-live": "polite", tabindex: "-1" });
     const last = await lastAttempt(courseSlug, quizSlug);
-    if (last) results.replaceChildren(await attemptView(last, data));
-    const form = h("form", { id: "quiz-form", onsubmit: (e) => submitQuiz(e, form, data, courseSlug, quizSlug, results) },
+    if (last) results.replaceChildren(await attemptView(last, data, courseSlug));
+    if (!data && !used) return failure("Bài kiểm tra", result);
+    const holder = h("div", { id: "quiz-form-holder" });
+    const page = h("div", {},
+      h("p", {}, h("a", { class: "back", href: `#/khoa/${courseSlug}` }, "← Về khóa học")),
+      h("h1", {}, (data && data.title) || (last && last.title) || "Bài kiểm tra"),
+      results, holder);
+    if (data) showForm(holder, data, fromCache, courseSlug, quizSlug, results);
+    else holder.replaceChildren(h("p", { class: "card" }, "Bạn đã nộp bài kiểm tra này và bài đang chờ chấm. Khi có mạng, ứng dụng sẽ chấm và cho bạn làm lại nếu chưa đạt."));
+    return page;
+  }
+
+  function showForm(holder, data, fromCache, courseSlug, quizSlug, results) {
+    const form = h("form", { id: "quiz-form", onsubmit: (e) => submitQuiz(e, form, data, courseSlug, quizSlug, results, holder) },
       data.questions.map((question, qi) => h("fieldset", { "data-question": question.id },
         h("legend", {}, `Câu ${qi + 1}. ${question.text}`),
         question.multiple ? h("p", { class: "muted" }, "Chọn tất cả các ý đúng.") : null,
@@ -273,15 +381,13 @@
           h("input", { type: question.multiple ? "checkbox" : "radio", name: `q-${qi}`, value: option.id }),
           h("span", {}, option.text))))),
       h("button", { type: "submit" }, "Nộp bài"));
-    return h("div", {},
-      h("p", {}, h("a", { href: `#/khoa/${courseSlug}` }, "← Về khoá học")),
-      h("h1", {}, data.title),
+    holder.replaceChildren(
       fromCache ? h("p", { class: "muted" }, "Bài kiểm tra đã tải về. Bài làm sẽ được chấm khi có mạng.") : null,
       h("p", { class: "muted" }, `Cần đúng ít nhất ${Math.round(data.pass_ratio * 100)}% để đạt.`),
-      results, form);
+      form);
   }
 
-  async function submitQuiz(event, form, data, course, quizSlug, results) {
+  async function submitQuiz(event, form, data, course, quizSlug, results, holder) {
     event.preventDefault();
     const answers = {};
     for (const [qi, question] of data.questions.entries()) {
@@ -291,19 +397,44 @@
     }
     const body = { id: BD.uuid(), answers };
     if (data.form) body.form = data.form; // the server's attempt form; older servers do not issue one
-    await BD.enqueue({ id: body.id, kind: "attempt", course, quiz: quizSlug, body });
     form.querySelector("button[type=submit]").disabled = true;
+    // The questions go with the attempt, so its result can be shown after a fresh form has replaced them.
+    await BD.enqueue({ id: body.id, kind: "attempt", course, quiz: quizSlug, body, title: data.title, questions: data.questions });
+    await (await BD.db()).put("forms", { ...data, usedBy: body.id }, `${course}/${quizSlug}`); // used once
     results.replaceChildren(h("p", {}, "Đã lưu bài làm. Đang gửi để chấm…"));
-    await A().sendNow();
+    const outcome = await Promise.race([
+      A().sendNow().then(() => "done"),
+      new Promise((resolve) => setTimeout(() => resolve("slow"), BD.REQUEST_TIMEOUT_MS)),
+    ]);
     const sent = await (await BD.db()).get("sent", body.id);
     if (sent) {
-      results.replaceChildren(await attemptView(sent, data));
-      form.querySelector("button[type=submit]").disabled = false; // graded: the learner may try again
-      if (sent.reply && sent.reply.passed) await A().markDone(course, `quiz:${quizSlug}`);
+      results.replaceChildren(await attemptView(sent, data, course));
+      if (sent.reply && sent.reply.passed) {
+        await A().markDone(course, `quiz:${quizSlug}`);
+        holder.replaceChildren();
+      } else {
+        await freshForm(holder, course, quizSlug, results);
+      }
     } else {
-      results.replaceChildren(h("p", { class: "card" }, "Đã lưu bài làm trên máy. Bài sẽ được chấm khi có mạng."));
+      const slow = outcome === "slow" || !navigator.onLine;
+      results.replaceChildren(h("p", { class: "card" }, slow && navigator.onLine
+        ? "Mạng yếu: chưa gửi được bài làm. Bài đã lưu trên máy và sẽ tự gửi để chấm khi mạng tốt hơn; bạn không cần làm lại."
+        : "Đã lưu bài làm trên máy. Bài sẽ được chấm khi có mạng; bạn không cần làm lại."));
+      holder.replaceChildren();
     }
     results.focus();
+  }
+
+  /* After a graded attempt that did not pass: a new form for the next try, on the same page. */
+  async function freshForm(holder, course, quizSlug, results) {
+    const next = await fetchForm(course, quizSlug);
+    if (next.form && !next.fromCache) {
+      showForm(holder, next.form, false, course, quizSlug, results);
+      holder.prepend(h("h2", {}, "Làm lại"), h("p", { class: "muted" }, "Đề mới có thể khác đề trước. Hãy đọc lại bài học nếu cần."));
+    } else {
+      holder.replaceChildren(h("p", { class: "card" }, next.result && next.result.error && next.result.error.code === "attempt_limit"
+        ? A().reasonText("attempt_limit") : "Hãy làm lại khi có mạng."));
+    }
   }
 
   async function lastAttempt(course, quizSlug) {
@@ -315,25 +446,39 @@
     return waiting ? { ...waiting, outcome: "waiting" } : null;
   }
 
-  async function attemptView(sent, data) {
+  async function attemptView(sent, data, courseSlug) {
     if (sent.outcome === "waiting") return h("p", { class: "card" }, "Bạn có một bài làm đang chờ gửi để chấm.");
     if (sent.outcome === "rejected") return h("p", { class: "card wrong" }, A().reasonText(sent.reason));
     const reply = sent.reply;
+    const asked = sent.questions || (data && data.questions) || [];
+    data = { questions: asked };
     const options = new Map(data.questions.flatMap((q) => q.options.map((o) => [o.id, o.text])));
     const full = reply.review ? reply.review === "full" : true;
     return h("section", { class: "card", "aria-label": "Kết quả bài kiểm tra" },
-      h("h2", {}, `Kết quả: ${reply.score}/${reply.max_score} điểm`),
+      h("h2", {}, reply.score == null ? "Kết quả" : `Kết quả: ${reply.score}/${reply.max_score} điểm`),
       h("p", { class: reply.passed ? "right" : "wrong" }, reply.passed ? "Bạn đã đạt!" : "Chưa đạt. Hãy xem gợi ý và làm lại."),
+      reply.certificate ? h("p", {}, h("a", { class: "button", href: "#/chung-nhan", id: "see-certificate" }, "Bạn đã hoàn thành khóa học. Xem chứng nhận")) : null,
+      reply.passed && !reply.certificate && courseSlug ? await whatNext(courseSlug) : null,
       h("ol", {}, reply.questions.map((q) => {
         const question = data.questions.find((item) => item.id === q.id);
         return h("li", {},
-          h("span", { class: q.correct ? "right" : "wrong" }, q.correct ? "Đúng" : "Chưa đúng"),
-          question ? ` — ${question.text}` : "",
+          // before a pass the server says neither the score nor which answer was right (learning-integrity.md)
+          typeof q.correct === "boolean" ? h("span", { class: q.correct ? "right" : "wrong" }, q.correct ? "Đúng" : "Chưa đúng") : null,
+          question ? `${typeof q.correct === "boolean" ? " — " : ""}${question.text}` : "",
           q.hint ? h("p", {}, `Gợi ý: ${q.hint}`) : null,
           full && q.explanation ? h("p", {}, `Giải thích: ${q.explanation}`) : null,
           full && q.right_options ? h("p", {}, `Đáp án đúng: ${q.right_options.map((id) => options.get(id) || id).join("; ")}`) : null);
       })),
-      reply.certificate ? h("p", {}, h("a", { href: "#/chung-nhan" }, "Bạn đã hoàn thành khoá học. Xem chứng nhận")) : null);
+      null);
+  }
+
+  /* After a passed quiz: the next lesson or quiz, so the learner always sees what comes next. */
+  async function whatNext(courseSlug) {
+    const detail = await A().api(`/courses/${courseSlug}`, { remember: true });
+    if (!detail.ok) return null;
+    const state = await A().courseState(detail.data);
+    const target = nextStep(detail.data, state);
+    return target ? h("p", {}, h("a", { class: "button", href: target.href }, target.label)) : null;
   }
 
   /* ---------- certificates ---------- */
@@ -344,10 +489,10 @@
     return h("div", {},
       h("h1", {}, "Chứng nhận của bạn"),
       offlineNote(result),
-      items.length ? null : h("p", {}, "Bạn chưa có chứng nhận nào. Hãy học xong một khoá học và đạt các bài kiểm tra."),
+      items.length ? null : h("p", {}, "Bạn chưa có chứng nhận nào. Hãy học xong một khóa học và đạt các bài kiểm tra."),
       h("ul", { class: "plain" }, items.map((c) => h("li", { class: "card" },
         h("h2", {}, c.course_title),
-        h("p", {}, `Cấp ngày ${new Date(c.issued_at).toLocaleDateString("vi-VN")} · Mã: `, h("strong", {}, c.code)),
+        h("p", {}, `Cấp ngày ${vnDate(c.issued_at)} · Mã: `, h("strong", {}, c.code)),
         c.valid ? null : h("p", { class: "wrong" }, "Chứng nhận này đã bị thu hồi."),
         h("img", { class: "qr", src: `${BD.API}/certificates/${c.code}/qr.svg`, width: "192", height: "192",
           alt: `Mã QR để kiểm tra chứng nhận ${c.code}` }),
@@ -365,8 +510,21 @@
     return h("div", {},
       h("h1", {}, "Kiểm tra chứng nhận"),
       h("p", { class: c.valid ? "right" : "wrong" }, c.valid ? "Chứng nhận hợp lệ." : "Chứng nhận đã bị thu hồi."),
-      h("dl", {}, h("dt", {}, "Khoá học"), h("dd", {}, c.course_title), h("dt", {}, "Ngày cấp"), h("dd", {}, c.issued_on),
+      h("dl", {}, h("dt", {}, "Khóa học"), h("dd", {}, c.course_title), h("dt", {}, "Ngày cấp"), h("dd", {}, vnDate(c.issued_on)),
         h("dt", {}, "Mã"), h("dd", {}, c.code)));
+  }
+
+  /* "Phường Hoàn Kiếm, Thành phố Hà Nội" for a commune code (the code itself only when offline and unknown). */
+  async function communeName(code) {
+    if (!code) return "không rõ";
+    const result = await A().api(`/localities/communes/${code}`, { remember: true });
+    return result.ok ? `${result.data.name}, ${result.data.province_name}` : `xã, phường mã ${code}`;
+  }
+
+  /* dd/mm/yyyy in Vietnam time, from an ISO time or a "yyyy-mm-dd" date. */
+  function vnDate(value) {
+    if (/^\d{4}-\d{2}-\d{2}$/.test(value)) { const [y, m, d] = value.split("-"); return `${d}/${m}/${y}`; }
+    return new Date(value).toLocaleDateString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh", day: "2-digit", month: "2-digit", year: "numeric" });
   }
 
   /* ---------- settings, account, erasure ---------- */
@@ -378,23 +536,24 @@
     const me = await A().identity();
     const waiting = (await BD.pending()).length;
     const dialog = h("dialog", { "aria-labelledby": "erase-title" },
-      h("h2", { id: "erase-title" }, "Xoá toàn bộ dữ liệu học tập của bạn?"),
-      h("p", {}, "Máy chủ sẽ xoá vĩnh viễn tiến độ học, bài kiểm tra và đánh giá của bạn. Chứng nhận đã cấp sẽ bị thu hồi. Việc này không thể hoàn tác."),
-      waiting ? h("p", { class: "wrong" }, `Có ${waiting} mục chưa gửi trên máy này; chúng cũng sẽ bị xoá.`) : null,
+      h("h2", { id: "erase-title" }, "Xóa toàn bộ dữ liệu học tập của bạn?"),
+      h("p", {}, "Máy chủ sẽ xóa vĩnh viễn tiến độ học, bài kiểm tra và đánh giá của bạn. Chứng nhận đã cấp sẽ bị thu hồi. Việc này không thể hoàn tác."),
+      waiting ? h("p", { class: "wrong" }, `Có ${waiting} mục chưa gửi trên máy này; chúng cũng sẽ bị xóa.`) : null,
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "danger", id: "erase-confirm", onclick: () => erase(dialog) }, "Xoá vĩnh viễn"),
-        h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Không xoá")));
+        h("button", { type: "button", class: "danger", id: "erase-confirm", onclick: () => erase(dialog) }, "Xóa vĩnh viễn"),
+        h("button", { type: "button", class: "secondary", onclick: () => dialog.close() }, "Không xóa")));
     return h("div", {},
       h("h1", {}, "Cài đặt"),
       h("section", { class: "card" }, h("h2", {}, "Hiển thị"),
         toggle("largeText", "Chữ lớn"), toggle("highContrast", "Tương phản cao (nền đen, chữ sáng)")),
       h("section", { class: "card" }, h("h2", {}, "Tài khoản"),
-        me ? h("p", {}, `Đã đăng nhập. Mã xã/phường: ${me.claims.locality || "không rõ"}.`,
+        me ? h("p", { id: "who" }, `Đã đăng nhập. Nơi học: ${await communeName(me.claims.locality)}.`,
           me.expired ? " Phiên đăng nhập đã hết hạn: hãy mở lại ứng dụng từ ứng dụng chính." : "")
           : h("p", {}, h("a", { href: "#/dang-nhap" }, "Đăng nhập")),
+        me && waiting ? h("p", { class: "wrong" }, `Có ${waiting} mục chưa gửi lên máy chủ. Hãy gửi trước khi đăng xuất.`) : null,
         me ? h("div", { class: "actions" },
-          h("button", { type: "button", class: "secondary", onclick: async () => { await A().forgetLearner(); A().go("#/dang-nhap"); } }, "Đăng xuất trên máy này"),
-          h("button", { type: "button", class: "danger", id: "erase", onclick: () => dialog.showModal() }, "Xoá dữ liệu của tôi")) : null),
+          h("button", { type: "button", class: "secondary", id: "sign-out", onclick: async () => { if (await A().signOut()) A().go("#/dang-nhap"); } }, "Đăng xuất trên máy này"),
+          h("button", { type: "button", class: "danger", id: "erase", onclick: () => dialog.showModal() }, "Xóa dữ liệu của tôi")) : null),
       dialog);
   }
 
@@ -402,11 +561,11 @@
     const result = await A().api("/me", { method: "DELETE", auth: true });
     dialog.close();
     if (!result.ok) {
-      A().toast(result.offline ? "Cần có kết nối mạng để xoá dữ liệu." : A().reasonText(result.error.code));
+      A().toast(result.offline ? "Cần có kết nối mạng để xóa dữ liệu." : A().reasonText(result.error.code));
       return;
     }
     await A().forgetLearner();
-    A().toast("Đã xoá toàn bộ dữ liệu học tập của bạn.");
+    A().toast("Đã xóa toàn bộ dữ liệu học tập của bạn.");
     A().go("#/dang-nhap");
   }
 
@@ -415,7 +574,7 @@
     const me = await A().identity();
     const page = h("div", {},
       h("h1", {}, "Đăng nhập"),
-      me ? h("p", {}, "Bạn đã đăng nhập. ", h("a", { href: "#/" }, "Về danh sách khoá học")) : null,
+      me ? h("p", {}, "Bạn đã đăng nhập. ", h("a", { href: "#/" }, "Về danh sách khóa học")) : null,
       h("p", {}, "Hãy mở ứng dụng này từ ứng dụng chính của địa phương bạn: ứng dụng đó sẽ đăng nhập giúp bạn."));
     const probe = await fetch(`${BD.API}/dev/token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }).catch(() => null);
     if (!probe || probe.status === 404) return page; // not a development server
@@ -453,7 +612,7 @@
   }
 
   function notFound() {
-    return h("div", {}, h("h1", {}, "Không tìm thấy trang"), h("p", {}, h("a", { href: "#/" }, "Về danh sách khoá học")));
+    return h("div", {}, h("h1", {}, "Không tìm thấy trang"), h("p", {}, h("a", { href: "#/" }, "Về danh sách khóa học")));
   }
 
   self.Views = { courses, course, lesson, quiz, certificates, verify, settings, signin, notFound, downloadCourse };
