@@ -1,4 +1,4 @@
-"""Take the README's two screenshots (360x640) of the app serving the bundled content.
+"""Take the README's screenshots (360x640) of the app serving the bundled content.
 
 .venv/bin/python -m tests.web.readme_screenshots      # writes docs/screenshots/*.png
 """
@@ -67,8 +67,26 @@ def shoot(base: str) -> None:
         page.get_by_text("Bạn có thể học khi không có mạng").wait_for(timeout=60000)
         page.evaluate("document.querySelector('#download').scrollIntoView()")
         page.screenshot(path=str(OUT / "course.png"))
+
+        # A quiz answered wrongly: the result before a pass (hints, no score) and the fresh form below it.
+        module = next(m for m in detail["outline"] if m.get("quiz"))
+        page.goto(f"{base}/#/khoa/{course}/kiem-tra/{module['quiz']['id']}")
+        page.locator("#quiz-form").wait_for()
+        for fieldset in page.locator("#quiz-form fieldset").all():
+            fieldset.locator("input").first.check()
+        page.get_by_role("button", name="Nộp bài").click()
+        page.locator("#quiz-result section").wait_for()
+        page.evaluate("document.querySelector('#quiz-result').scrollIntoView()")
+        page.screenshot(path=str(OUT / "quiz-result.png"))
+
+        # The high-contrast theme on the course list.
+        page.evaluate("App.saveSettings({highContrast: true})")
+        page.goto(f"{base}/#/")
+        page.get_by_role("heading", name="Khóa học của bạn").wait_for()
+        page.evaluate("document.querySelector('li.card .actions').scrollIntoView({block: 'center'})")
+        page.screenshot(path=str(OUT / "high-contrast.png"))
         browser.close()
-    print(f"wrote {OUT / 'lesson.png'} and {OUT / 'course.png'}")
+    print(f"wrote lesson.png, course.png, quiz-result.png and high-contrast.png in {OUT}")
 
 
 if __name__ == "__main__":
