@@ -107,7 +107,7 @@ def test_a_failed_quiz_is_retried_on_the_same_page(browser, server):
 
 
 def test_a_kept_quiz_is_used_once_offline_and_nothing_is_lost(browser, server):
-    context = new_context(browser)
+    context = new_context(browser, bypass_csp=True)  # wait_for_function evaluates a string
     page = context.new_page()
     sign_in(page, server.base)
     _complete(server, page.evaluate("BD.kvGet('token')"), ["mat-khau-manh", "xac-thuc-hai-lop"])
@@ -133,7 +133,7 @@ def test_a_kept_quiz_is_used_once_offline_and_nothing_is_lost(browser, server):
 
 
 def test_on_a_weak_signal_lessons_open_from_the_phone_and_a_quiz_waits_with_a_message(browser, server):
-    context = new_context(browser, service_workers="block")  # every request passes page.route()
+    context = new_context(browser, service_workers="block", bypass_csp=True)  # every request passes page.route()
     page = context.new_page()
     sign_in(page, server.base)
     _complete(server, page.evaluate("BD.kvGet('token')"), ["mat-khau-manh", "xac-thuc-hai-lop"])
@@ -162,7 +162,7 @@ def test_on_a_weak_signal_lessons_open_from_the_phone_and_a_quiz_waits_with_a_me
 
 
 def test_sign_out_and_a_forged_link_keep_unsent_work(browser, server):
-    context = new_context(browser)
+    context = new_context(browser, bypass_csp=True)  # wait_for_function evaluates a string
     page = context.new_page()
     sign_in(page, server.base)
     owner = page.evaluate("BD.kvGet('owner')")
@@ -173,6 +173,7 @@ def test_sign_out_and_a_forged_link_keep_unsent_work(browser, server):
     for lesson in ("bai-mot", "bai-hai"):
         page.goto(f"{server.base}/#/khoa/tu-chon/bai/{lesson}")
         page.locator("#complete").click()
+        page.wait_for_url(lambda url, lesson=lesson: not url.endswith(f"/bai/{lesson}"))  # the app moved on
     page.wait_for_function("document.querySelector('#outbox-count').dataset.count === '2'")
 
     # A link with an unsigned token for someone else: refused, nothing cleared.
@@ -222,6 +223,7 @@ def test_settings_name_the_commune_and_a_shared_phone_is_left_clean(browser, ser
     for lesson in ("bai-mot", "bai-hai"):
         page.goto(f"{server.base}/#/khoa/tu-chon/bai/{lesson}")
         page.locator("#complete").click()
+        page.wait_for_url(lambda url, lesson=lesson: not url.endswith(f"/bai/{lesson}"))  # the app moved on
         page.wait_for_function("document.querySelector('#outbox-count').dataset.count === '0'")
     page.goto(f"{server.base}/#/chung-nhan")
     page.get_by_role("link", name="Kiểm tra chứng nhận này").click()
@@ -319,7 +321,7 @@ def test_a_new_version_is_announced_and_downloads_run_in_parallel(browser, serve
     assert peak[0] >= 2, f"lessons were fetched one at a time (peak {peak[0]})"
     context.close()
 
-    context = new_context(browser)
+    context = new_context(browser, bypass_csp=True)  # wait_for_function evaluates a string
     page = context.new_page()
     sign_in(page, server.base)
     page.evaluate("navigator.serviceWorker.ready.then(() => true)")
@@ -348,3 +350,31 @@ def test_every_error_code_the_api_can_return_has_a_vietnamese_sentence():
     known = set(re.findall(r"^\s+([a-z_]+):", block, re.M))
     assert codes - known == set()
     assert "(mã:" not in script  # never a raw code on the screen
+
+
+def test_a_token_handed_to_an_open_app_and_an_expired_one(browser, server):
+    context = new_context(browser, service_workers="block", bypass_csp=True)  # page.route() sees every request
+    page = context.new_page()
+    sign_in(page, server.base)
+    for lesson in ("mat-khau-manh", "xac-thuc-hai-lop"):
+        page.goto(f"{server.base}/#/khoa/{COURSE}/bai/{lesson}")
+        page.locator("#complete").click()
+        page.wait_for_url(lambda url, lesson=lesson: not url.endswith(f"/bai/{lesson}"))  # the app moved on
+        page.wait_for_function("document.querySelector('#outbox-count').dataset.count === '0'")
+
+    # The token expires: the list keeps what this phone knows instead of falling back to 0.
+    expired = {"error": {"code": "token_expired", "message": "expired"}}
+    page.route("**/api/v1/me/**", lambda route: route.fulfill(status=401, json=expired))
+    page.goto(f"{server.base}/#/khoa/{COURSE}")
+    page.goto(f"{server.base}/#/")
+    card = page.locator("li.card", has_text="An toàn trên mạng")
+    card.get_by_text("Đã học: 2/3 bài").wait_for()
+    page.unroute("**/api/v1/me/**")
+
+    # The host hands a new token to the app while it is open: taken, and out of the address bar at once.
+    fresh = _token(server, "handed-over")
+    page.evaluate("t => { location.hash = '#token=' + t; }", fresh)
+    page.wait_for_function("t => BD.kvGet('token').then((v) => v === t)", arg=fresh)
+    page.get_by_role("heading", name="Khóa học của bạn").wait_for()
+    assert "token" not in page.url and "Không tìm thấy trang" not in page.locator("main").inner_text()
+    context.close()

@@ -180,6 +180,8 @@
       if (!cached) return { ok: false, offline: true, slow };
       return { ok: true, status: 200, data: await cached.json(), fromCache: true };
     }
+    // An expired token: the learner's last known reads stay on screen (the status line asks to sign in again).
+    if (response.status === 401 && cached) return { ok: true, status: 200, data: await cached.json(), fromCache: true };
     if (cached && remember) return consume(response, { method, remember: false, url });
     return consume(response, { method, remember, url });
   }
@@ -232,6 +234,12 @@
       order, quizzes, done, passed, unlocked, next, complete,
       certificate: mine && mine.certificate, completedOnServer: !!(mine && mine.completed),
     };
+  }
+
+  /* Lessons this device completed in a course (kept until sign-out), so a list never shows less than the outline. */
+  async function localDone(course) {
+    const keys = await (await BD.db()).getAllKeys("done", IDBKeyRange.bound(`${course}/`, `${course}/\uffff`));
+    return keys.filter((key) => !key.slice(course.length + 1).startsWith("quiz:")).length;
   }
 
   async function markDone(course, key) {
@@ -421,7 +429,7 @@
   }
 
   self.App = {
-    h, api, identity, acceptToken, forgetLearner, signOut, courseState, markDone, reasonText, toast, updateStatus,
+    h, api, identity, acceptToken, forgetLearner, signOut, courseState, markDone, localDone, reasonText, toast, updateStatus,
     sendNow, go, route, settings, saveSettings, claims, confirmDialog, ME_CACHE, REASONS,
   };
   start();

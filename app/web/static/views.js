@@ -41,9 +41,11 @@
     const progress = await A().api("/me/progress", { auth: true, remember: "me" });
     const byCourse = new Map(progress.ok ? progress.data.courses.map((c) => [c.course, c]) : []);
     const downloads = new Set(await (await BD.db()).getAllKeys("downloads"));
+    const local = new Map(await Promise.all(list.data.courses.map(async (c) => [c.slug, await A().localDone(c.slug)])));
     const cards = list.data.courses.map((course) => {
       const mine = byCourse.get(course.slug);
-      const done = mine ? mine.lessons_done : 0;
+      // What the server knows, or what this phone did if that is more (not yet sent, or the token expired).
+      const done = Math.min(course.lessons, Math.max(mine ? mine.lessons_done : 0, local.get(course.slug) || 0));
       const quizzesLeft = mine ? mine.quizzes_total - mine.quizzes_passed : null;
       const nextLesson = mine ? mine.next_lesson : null;
       const nextQuiz = mine && !mine.next_lesson && mine.next_quiz;
