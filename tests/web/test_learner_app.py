@@ -356,4 +356,7 @@ def test_quiz_review_follows_the_contract_and_glossary_works_by_keyboard(browser
     page.keyboard.press("Enter")
     assert page.get_by_text("OTP: Mã dùng một lần.").is_visible()
     assert term.get_attribute("aria-expanded") == "true"
+    # The note follows the paragraph: the sentence "Không đọc OTP cho ai." is read whole, not split by it.
+    assert page.locator("article.lesson p").first.inner_text() == "Không đọc OTP cho ai."
+    assert page.evaluate("document.querySelector('.term-note').previousElementSibling.tagName") == "P"
     context.close()

@@ -77,3 +77,14 @@ def test_only_listed_host_origins_may_frame_the_app():
     page = b'<meta name="bdhvs-trusted-origins" content="https://app.example.gov.vn  javascript:x https://a.b:8443">'
     assert trusted_origins(page) == ["https://app.example.gov.vn", "https://a.b:8443"]
     assert trusted_origins(b"<html></html>") == []
+
+
+def test_the_apps_files_are_sent_compressed_when_the_browser_accepts_it(make_client):
+    client = make_client(False)
+    for url in ("/web/app.js", "/web/views.js", "/web/app.css", "/web/outbox.js"):
+        plain = client.get(url, headers={"Accept-Encoding": "identity"})
+        packed = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+        assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip", url
+        assert packed.content == plain.content  # httpx unpacks: the same file
+        assert int(packed.headers["content-length"]) < len(plain.content) / 2, url
+        assert "Accept-Encoding" in packed.headers["vary"] and packed.headers["etag"] == plain.headers["etag"]
