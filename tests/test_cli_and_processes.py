@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +21,37 @@ from tests.conftest import CONTENT
 from tests.quizzes.helpers import answer
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def start_server(env: dict, port: int, cwd: Path) -> subprocess.Popen:
+    """`serve` with two workers in its own process group, ready (/readyz 200) before it is returned.
+
+    The limits are raised: these tests send every learner's load, and the resend of all of it, from one
+    address within seconds. Stop it with os.killpg(server.pid, ...)."""
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
+        env={
+            **env,
+            "STATS_RELEASE_AUTO": "false",
+            "RATE_LIMIT_LEARNER_WRITES": "100000/minute",
+            "RATE_LIMIT_CLIENT": "100000/minute",
+            "MAX_EVENTS_PER_LEARNER": "100000",
+        },
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        cwd=cwd,  # where `token` made its development secrets
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert server.poll() is None, "the server exited at start"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    os.killpg(server.pid, signal.SIGKILL)
+    raise AssertionError("the server did not become ready")
 
 
 def run_cli(*args: str, env: dict, cwd: Path) -> subprocess.CompletedProcess:

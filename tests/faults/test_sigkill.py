@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -15,34 +13,9 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import create_engine, text
 
-from tests.test_cli_and_processes import _free_port, run_cli
+from tests.test_cli_and_processes import _free_port, run_cli, start_server
 
 LEARNERS = 4
-
-
-def _start(env: dict, port: int, cwd) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-        # The load and the resend of everything come from one address and four learners within seconds.
-        env={
-            **env,
-            "STATS_RELEASE_AUTO": "false",
-            "RATE_LIMIT_LEARNER_WRITES": "100000/minute",
-            "RATE_LIMIT_CLIENT": "100000/minute",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=cwd,  # where `token` made its development secrets
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not start")
 
 
 def _batch() -> list[dict]:
@@ -73,7 +46,7 @@ def _resend(port: int, token: str, batch: list[dict]) -> dict:
 
 def test_sigkill_mid_load_loses_and_duplicates_nothing(cli_env, tmp_path):
     port = _free_port()
-    server = _start(cli_env, port, tmp_path)
+    server = start_server(cli_env, port, tmp_path)
     tokens = [
         run_cli(
             "token", "--scope", "learner", "--sub", f"k{n}", "--locality", "00070", env=cli_env, cwd=tmp_path
@@ -106,7 +79,7 @@ def test_sigkill_mid_load_loses_and_duplicates_nothing(cli_env, tmp_path):
     server.wait(timeout=10)
     assert len(acknowledged) > 10, "the load did not get going before the kill"
 
-    server = _start(cli_env, port, tmp_path)
+    server = start_server(cli_env, port, tmp_path)
     try:
         for token, batch in sent:  # an app resends everything it is not sure of
             reply = _resend(port, token, batch)

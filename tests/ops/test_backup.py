@@ -8,9 +8,7 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -19,38 +17,11 @@ import httpx
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from tests.test_cli_and_processes import _free_port, run_cli
+from tests.test_cli_and_processes import _free_port, run_cli, start_server
 
 LEARNERS = 3
 BEFORE_BACKUP = 20  # batches acknowledged before the backup starts
 AFTER_BACKUP = 10  # and after it ends: the service took writes throughout
-
-
-def _start(env: dict, port: int, cwd) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "app", "serve", "--port", str(port), "--workers", "2"],
-        env={
-            **env,
-            "STATS_RELEASE_AUTO": "false",
-            "RATE_LIMIT_LEARNER_WRITES": "100000/minute",
-            "RATE_LIMIT_CLIENT": "100000/minute",
-            "MAX_EVENTS_PER_LEARNER": "100000",
-        },
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        cwd=cwd,  # where `token` made its development secrets
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert server.poll() is None, "the server exited at start"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGKILL)
-    raise AssertionError("the server did not become ready")
 
 
 class Load:
@@ -162,7 +133,7 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_event(cli_env, tm
         ).stdout.strip()
         for n in range(LEARNERS)
     ]
-    server = _start(cli_env, port, tmp_path)
+    server = start_server(cli_env, port, tmp_path)
     load = Load(port, tokens)
     try:
         for thread in load.threads:
