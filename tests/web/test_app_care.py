@@ -251,19 +251,25 @@ def test_settings_name_the_commune_and_a_shared_phone_is_left_clean(browser, ser
     context.close()
 
 
-def test_lessons_are_read_aloud_in_vietnamese_with_pause_and_speed(browser, server):
-    context = new_context(browser)
+def _stub_speech(context, voice_lang: str) -> None:
+    """A speech API with one voice of `voice_lang` that records every call in window.__speech."""
     context.add_init_script(
         """
         window.__speech = [];
-        const synth = { speaking: false, getVoices: () => [{ lang: "vi-VN", name: "Tiếng Việt" }],
-          speak: (u) => window.__speech.push({ op: "speak", text: u.text, lang: u.lang, rate: u.rate }),
-          pause: () => window.__speech.push({ op: "pause" }), resume: () => window.__speech.push({ op: "resume" }),
-          cancel: () => window.__speech.push({ op: "cancel" }), addEventListener: () => {} };
+        const record = (entry) => window.__speech.push(entry);
+        const synth = { speaking: false, getVoices: () => [{ lang: "VOICE_LANG", name: "Test voice" }],
+          speak: (u) => record({ op: "speak", text: u.text, lang: u.lang, rate: u.rate }),
+          pause: () => record({ op: "pause" }), resume: () => record({ op: "resume" }),
+          cancel: () => record({ op: "cancel" }), addEventListener: () => {} };
         Object.defineProperty(window, "speechSynthesis", { value: synth });
         window.SpeechSynthesisUtterance = function (text) { this.text = text; };
-        """
+        """.replace("VOICE_LANG", voice_lang)
     )
+
+
+def test_lessons_are_read_aloud_in_vietnamese_with_pause_and_speed(browser, server):
+    context = new_context(browser)
+    _stub_speech(context, "vi-VN")
     page = context.new_page()
     sign_in(page, server.base)
     page.goto(f"{server.base}/#/khoa/{COURSE}/bai/mat-khau-manh")
@@ -284,19 +290,13 @@ def test_lessons_are_read_aloud_in_vietnamese_with_pause_and_speed(browser, serv
 
 def test_without_a_vietnamese_voice_the_button_says_so(browser, server):
     context = new_context(browser)
-    context.add_init_script(
-        """
-        const synth = { getVoices: () => [{ lang: "en-US", name: "English" }],
-          speak: () => { throw new Error("spoke"); }, cancel: () => {}, addEventListener: () => {} };
-        Object.defineProperty(window, "speechSynthesis", { value: synth });
-        window.SpeechSynthesisUtterance = function (text) { this.text = text; };
-        """
-    )
+    _stub_speech(context, "en-US")
     page = context.new_page()
     sign_in(page, server.base)
     page.goto(f"{server.base}/#/khoa/{COURSE}/bai/mat-khau-manh")
     page.get_by_role("button", name="Nghe bài").click()
     page.get_by_text("Điện thoại này chưa có giọng đọc tiếng Việt").wait_for()
+    assert [s for s in page.evaluate("window.__speech") if s["op"] == "speak"] == []
     context.close()
 
 
