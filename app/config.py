@@ -109,10 +109,16 @@ class Settings(BaseSettings):
     suppression_k: int = Field(default=10, ge=2)
     rollup_shards: int = Field(default=8, ge=1, le=64)
     # Releases and their protection (docs/statistics-disclosure.md).
-    stats_noise_max: int = Field(default=8, ge=1, le=50)  # cell key perturbation: at most ± this (kept below k)
-    stats_noise_decay: float = Field(default=0.5, gt=0, lt=1)  # P(noise = j) ∝ decay^|j|
+    # Noise (standard deviation) of each noised partial sum: commune figures, province and national figures;
+    # stars get stats_sigma_area x stats_sigma_stars_factor. 0 (no noise) is refused in production.
+    stats_sigma_commune: float = Field(default=6.8, ge=0)  # a commune count's 95% margin ≤ ±40 over 2 years
+    stats_sigma_area: float = Field(default=68.0, ge=0)
+    stats_sigma_stars_factor: float = Field(default=5.0, ge=1)
+    stats_horizon_releases: int = Field(default=1024, ge=2, le=2**20)  # releases the privacy accounting covers
+    stats_counted_moves: int = Field(default=1, ge=0, le=10)  # moves to another commune the statistics follow
+    stats_counted_rating_changes: int = Field(default=2, ge=0, le=10)  # rating changes the statistics count
+    stats_delta: float = Field(default=1e-10, gt=0, lt=1e-6)  # the delta of the stated (epsilon, delta)
     stats_satisfaction_min_ratings: int = Field(default=20, ge=2)  # mean stars published from this many up
-    stats_programme_start: date = date(2025, 3, 26)  # the movement's launch; series start here
     stats_release_time: time = time(0, 0)  # Vietnam time of the daily release
     stats_release_auto: bool = True  # each worker schedules the daily release (only one computes it)
     stats_releases_kept: int = Field(default=31, ge=1)  # older releases are deleted
@@ -122,6 +128,17 @@ class Settings(BaseSettings):
     # Content rules (`content validate` / `content import`).
     content_review_max_age_days: int = Field(default=365, ge=1)  # warning past this, error past twice this
     content_max_image_bytes: int = Field(default=200 * 1024, ge=1024)
+    # A Markdown file past this is refused before it is parsed (an 800 KB table took 8.5 s and 576 MB).
+    content_max_markdown_bytes: int = Field(default=64 * 1024, ge=1024)
+    content_max_svg_elements: int = Field(default=300, ge=10)  # an SVG drawing with more is refused (slow to draw)
+
+    # Authors' uploads (app/author; docs/operations.md, Limits). Their request body may be AUTHOR_ZIP_MAX_BYTES.
+    author_zip_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # the zip as sent
+    author_zip_max_files: int = Field(default=500, ge=1)
+    author_zip_max_file_bytes: int = Field(default=512 * 1024, ge=1024)  # each file, unzipped
+    author_zip_max_total_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # every file, unzipped
+    author_zip_max_ratio: int = Field(default=100, ge=2)  # unzipped bytes per zipped byte (past 1 MiB unzipped)
+    rate_limit_author_uploads: str = "30/hour"  # drafts per author
 
     # Read replica (PostgreSQL streaming standby): statistics reads and catalogue loads; writes stay on the primary.
     database_replica_url: str | None = None
@@ -136,7 +153,13 @@ class Settings(BaseSettings):
                 ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the bad entry
         return value
 
-    @field_validator("rate_limit_client", "rate_limit_learner_writes", "rate_limit_stats_reads", "quiz_attempt_limits")
+    @field_validator(
+        "rate_limit_client",
+        "rate_limit_learner_writes",
+        "rate_limit_stats_reads",
+        "quiz_attempt_limits",
+        "rate_limit_author_uploads",
+    )
     @classmethod
     def _windows(cls, value: str) -> str:
         from limits import parse_many
@@ -183,6 +206,8 @@ class Settings(BaseSettings):
             )
         if not self.certificate_key_file:
             problems.append("CERTIFICATE_KEY_FILE is required")
+        if self.stats_sigma_commune == 0 or self.stats_sigma_area == 0:
+            problems.append("STATS_SIGMA_COMMUNE and STATS_SIGMA_AREA must be above 0 (no noise, no privacy)")
         if problems:
             raise UnsafeConfiguration("production mode refuses: " + "; ".join(problems))
         return self

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Protocol
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,14 +18,18 @@ from sqlalchemy import (
     DateTime,
     Engine,
     Insert,
+    Select,
     String,
     Table,
     TypeDecorator,
+    cast,
     create_engine,
     delete,
     event,
     insert,
     inspect,
+    literal,
+    null,
     select,
     text,
 )
@@ -215,6 +219,14 @@ def _from_json_sql(
         sets = ", ".join(f"{f} = {table.name}.{f} + excluded.{f}" for f in fields)
         sql += f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}"
     return sql
+
+
+def tagged(kind: str, columns: Mapping[str, Any], **given: Any) -> Select:
+    """One part of a tagged UNION ALL (several reads in one round trip): a `kind` column saying what the row
+    holds, then every column of `columns` (name -> type) by name, a typed NULL where not `given`; each part
+    lists the same columns, so the union keeps their types and a reader takes them by name (`row.course`)."""
+    values = [given.get(name, cast(null(), type_)).label(name) for name, type_ in columns.items()]
+    return select(literal(kind).label("kind"), *values)
 
 
 def is_postgresql(session: Session) -> bool:

@@ -12,13 +12,14 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.auth.tokens import TokenVerifier
+from app.author.router import author_routes, author_zip_body, include_author_dev
 from app.catalogue.cache import CatalogueCache
 from app.catalogue.router import router as catalogue_router
 from app.certificates.issuer import CertificateIssuer
 from app.certificates.router import router as certificates_router
 from app.certificates.router import well_known
 from app.certificates.signing import CertificateSigner
-from app.config import Settings, get_settings
+from app.config import API_PREFIX, Settings, get_settings
 from app.db import make_engine, make_replica_engine
 from app.errors import install_error_handlers
 from app.learners.router import router as learners_router
@@ -34,6 +35,7 @@ from app.quizzes.dependencies import form_secret
 from app.stats.router import router as stats_router
 from app.stats.schedule import run_daily_releases
 from app.web.router import include_web
+from app.web.stats_page import include_stats_page
 
 
 @asynccontextmanager
@@ -107,17 +109,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         certificates_router,
         stats_router,
         well_known,
+        author_routes,
     )
     for router in routers:
         app.include_router(router)
     include_web(app, settings)  # the learner app at / (and the dev sign-in endpoint when DEV_TOKENS is on)
+    include_stats_page(app, settings)  # the statistics dashboard at /thong-ke (and its dev sign-in)
+    include_author_dev(app, settings)  # the authors' dev sign-in when DEV_TOKENS is on (the page is in author_routes)
 
     install_error_handlers(app)
     # No blanket gzip: catalogue responses carry their gzip form prebuilt; statistics compress in app.http.
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag"]
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    drafts = ("POST", f"{API_PREFIX}/author/drafts")  # an author's zip: AUTHOR_ZIP_MAX_BYTES, not MAX_BODY_BYTES
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, routes={drafts: author_zip_body(settings)}
+    )
     app.add_middleware(ClientRateLimitMiddleware, limiter=app.state.limiter)
     app.add_middleware(
         MetricsMiddleware, access_log=settings.access_log_on, log_client_address=settings.log_client_address

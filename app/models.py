@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from app.author import models as author_models  # noqa: F401
 from app.catalogue import models as catalogue_models  # noqa: F401
 from app.certificates import models as certificate_models  # noqa: F401
 from app.learners import models as learner_models  # noqa: F401

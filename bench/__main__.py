@@ -37,7 +37,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from bench import dbceiling, load, seed
+from bench import cpu, dbceiling, growth, load, profile, progress_seed, seed
 from tests import pgbouncer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,9 +78,10 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
+def start(cmd: list[str], env: dict, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
+    """A server from the source tree `cwd` (another tree: the same venv runs that tree's `app`)."""
     return subprocess.Popen(
-        cmd, env=env, cwd=ROOT, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+        cmd, env=env, cwd=cwd, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
     )
 
 
@@ -123,6 +124,20 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=365, help="days of seeded statistics counters")
     parser.add_argument("--keep", action="store_true", help="keep the database and the work directory")
     parser.add_argument("--pgbouncer", action="store_true", help="progress batches through PgBouncer as well")
+    parser.add_argument("--no-stats", action="store_true", help="leave out the statistics (seeding and release)")
+    parser.add_argument(
+        "--full-db", help="a database seeded by `python -m bench.progress_seed`: costs at empty and at full (kept)"
+    )
+    parser.add_argument(
+        "--progress-events", type=int, help="seed a database with this many progress events for this run instead"
+    )
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="a source tree of the code before a change (e.g. `git archive` of the last commit): its service runs"
+        " beside this one, turns alternating, and `compare_*` gives this ÷ that from the same run",
+    )
+    parser.add_argument("--profile", type=Path, help="profile the workers in extra, uncounted turns (py-spy) into DIR")
     args = parser.parse_args()
     load.ensure_wrk()
     seconds = 10 if args.quick else 30
@@ -174,8 +189,62 @@ def main() -> int:
         body = httpx.get(lesson_url).content
         (work / "lesson.json").write_bytes(body)
         load.run(lesson_url, threads=2, connections=32, seconds=2)  # warm-up
-        lesson = load.run(lesson_url, threads=2, connections=32, seconds=seconds)
+        lesson = cpu.measured(
+            lambda: load.run(lesson_url, threads=2, connections=32, seconds=seconds),
+            server_pid=service.pid,
+            database=name,
+        )
         health = load.run(f"{base}/healthz", threads=2, connections=32, seconds=seconds)
+        if args.profile:
+            profiled(
+                service,
+                args.profile / "lesson.txt",
+                seconds,
+                lambda: load.run(lesson_url, threads=2, connections=32, seconds=seconds),
+            )
+        if args.baseline_tree:
+            old_port = free_port()
+            old = start(
+                [PY, "-m", "app", "serve", "--no-import", "--port", str(old_port), "--workers", "1"],
+                env,
+                log,
+                cwd=args.baseline_tree,
+            )
+            procs.append(old)
+            wait_ready(f"http://127.0.0.1:{old_port}", old)
+            old_lesson_url = lesson_url.replace(base, f"http://127.0.0.1:{old_port}")
+            load.run(old_lesson_url, threads=2, connections=32, seconds=2)  # warm-up
+            taken: dict[str, list[float]] = {"new": [], "old": []}
+            spent: dict[str, list[float]] = {"new": [], "old": []}  # CPU ms per request
+            for n in range(2 * PROGRESS_ROUNDS):
+                for side in ("new", "old") if n % 2 == 0 else ("old", "new"):
+                    url = lesson_url if side == "new" else old_lesson_url
+                    run = cpu.measured(
+                        lambda url=url: load.run(url, threads=2, connections=32, seconds=max(1, seconds // 2)),
+                        server_pid=(service if side == "new" else old).pid,
+                        database=name,
+                    )
+                    taken[side].append(run["rps"])
+                    spent[side].append(run["cpu_ms_per_request"])
+                    errors += run["errors"]
+            stop(old)
+            procs.remove(old)
+            out.update(
+                compare_lesson_rps=round(statistics.fmean(taken["new"])),
+                compare_lesson_old_rps=round(statistics.fmean(taken["old"])),
+                compare_lesson_turns={side: [round(r) for r in rps] for side, rps in taken.items()},
+                compare_lesson_ratio=round(statistics.fmean(taken["new"]) / statistics.fmean(taken["old"]), 3),
+                compare_lesson_cpu_ms=round(statistics.fmean(spent["new"]), 4),
+                compare_lesson_old_cpu_ms=round(statistics.fmean(spent["old"]), 4),
+            )
+            rows.append(
+                (
+                    "lesson GET ÷ code before",
+                    f"{out['compare_lesson_rps']} req/s",
+                    f"{out['compare_lesson_old_rps']} req/s",
+                    f"{out['compare_lesson_ratio']:.2f}",
+                )
+            )
         stop(service)
         procs.remove(service)
 
@@ -198,7 +267,11 @@ def main() -> int:
         procs.append(bare)
         wait_ready(f"http://127.0.0.1:{bare_port}", bare)
         load.run(f"http://127.0.0.1:{bare_port}/x", threads=2, connections=32, seconds=2)
-        bare_run = load.run(f"http://127.0.0.1:{bare_port}/lesson", threads=2, connections=32, seconds=seconds)
+        bare_run = cpu.measured(
+            lambda: load.run(f"http://127.0.0.1:{bare_port}/lesson", threads=2, connections=32, seconds=seconds),
+            server_pid=bare.pid,
+            database=name,
+        )
         stop(bare)
         procs.remove(bare)
         errors += lesson["errors"] + health["errors"] + bare_run["errors"]
@@ -209,6 +282,9 @@ def main() -> int:
             lesson_bytes=len(body),
         )
         out["lesson_ratio"] = round(lesson["rps"] / bare_run["rps"], 3)
+        out["lesson_cpu_ms"] = round(lesson["cpu_ms_per_request"], 4)  # the worker's CPU per request
+        out["bare_cpu_ms"] = round(bare_run["cpu_ms_per_request"], 4)
+        out["lesson_cpu_ratio"] = round(bare_run["cpu_ms_per_request"] / lesson["cpu_ms_per_request"], 3)
         out["health_ratio"] = round(health["rps"] / bare_run["rps"], 3)
         rows += [
             ("lesson GET", f"{lesson['rps']:.0f} req/s", f"{bare_run['rps']:.0f} req/s", f"{out['lesson_ratio']:.2f}"),
@@ -231,17 +307,27 @@ def main() -> int:
             )
             procs.append(bounced)
             wait_ready(f"http://127.0.0.1:{bounced_port}", bounced)
+        if args.baseline_tree:
+            old_port = free_port()
+            old = start(
+                [PY, "-m", "app", "serve", "--no-import", "--port", str(old_port), "--workers", "2"],
+                env,
+                log,
+                cwd=args.baseline_tree,
+            )
+            procs.append(old)
+            wait_ready(f"http://127.0.0.1:{old_port}", old)
         batch_lessons = lessons[:7]
         at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         rounds = PROGRESS_ROUNDS
         turn = max(1, seconds // rounds)
         before = count(db_url, "progress_event")
 
-        def progress_turn(service_base: str, name: str) -> dict:
-            tokens = work / f"tokens-{name}.txt"  # fresh learners each turn, as in one long run
+        def progress_turn(service_base: str, label: str, server: subprocess.Popen) -> dict:
+            tokens = work / f"tokens-{label}.txt"  # fresh learners each turn, as in one long run
             tokens.write_text("\n".join(mint_tokens(env, 4000 if args.quick else 20000)) + "\n")
             script = load.batch_script(
-                work / f"batch-{name}.lua",
+                work / f"batch-{label}.lua",
                 tokens=tokens,
                 salt=secrets.randbits(31),
                 course=COURSE,
@@ -250,16 +336,25 @@ def main() -> int:
                 threads=2,
             )
             url = f"{service_base}/api/v1/progress/events"
-            return load.run(url, threads=2, connections=16, seconds=turn, script=script)
+            return cpu.measured(
+                lambda: load.run(url, threads=2, connections=16, seconds=turn, script=script),
+                server_pid=server.pid,
+                database=name,
+            )
 
         runs, ceilings, bounced_runs, bounced_ceilings, unprepared_ceilings = [], [], [], [], []
+        old_runs = []  # --baseline-tree
         for n in range(rounds):
-            runs.append(progress_turn(base, str(n)))
+            if args.baseline_tree and n % 2:  # the code before goes first in every other round
+                old_runs.append(progress_turn(f"http://127.0.0.1:{old_port}", f"old-{n}", old))
+            runs.append(progress_turn(base, str(n), service))
             ceilings.append(
                 dbceiling.run(db_url, threads=16, seconds=turn, course=COURSE, lessons=batch_lessons, commune=COMMUNE)
             )
+            if args.baseline_tree and not n % 2:
+                old_runs.append(progress_turn(f"http://127.0.0.1:{old_port}", f"old-{n}", old))
             if args.pgbouncer:
-                bounced_runs.append(progress_turn(f"http://127.0.0.1:{bounced_port}", f"pgbouncer-{n}"))
+                bounced_runs.append(progress_turn(f"http://127.0.0.1:{bounced_port}", f"pgbouncer-{n}", bounced))
                 bounced_ceilings.append(
                     dbceiling.run(
                         bounced_db_url,
@@ -282,12 +377,18 @@ def main() -> int:
                         prepare_threshold=None,
                     )
                 )
+        profiled_runs = []  # counted for the events only
+        if args.profile:
+            profiled_runs.append(
+                profiled(service, args.profile / "progress.txt", turn, lambda: progress_turn(base, "profile", service))
+            )
         # Every progress_event row since `before` is the services', but the ceiling's 7 per batch.
         every_ceiling = ceilings + bounced_ceilings + unprepared_ceilings
         stored = count(db_url, "progress_event") - before - dbceiling.EVENTS * sum(c["batches"] for c in every_ceiling)
-        acked = sum(r["batches"]["accepted"] for r in runs + bounced_runs)
-        rejected = sum(r["batches"]["rejected"] for r in runs + bounced_runs)
-        errors += sum(r["errors"] for r in runs + bounced_runs) + rejected + sum(c["errors"] for c in every_ceiling)
+        services = runs + bounced_runs + profiled_runs + old_runs
+        acked = sum(r["batches"]["accepted"] for r in services)
+        rejected = sum(r["batches"]["rejected"] for r in services)
+        errors += sum(r["errors"] for r in services) + rejected + sum(c["errors"] for c in every_ceiling)
         rss = worker_rss_mb(service)
         progress_rps = statistics.fmean(r["rps"] for r in runs)
         ceiling_rps = statistics.fmean(c["batches_per_s"] for c in ceilings)
@@ -303,7 +404,31 @@ def main() -> int:
             db_ceiling_batches_per_s=round(ceiling_rps, 1),
             db_ceiling_turns=[round(c["batches_per_s"]) for c in ceilings],
             progress_ratio=round(progress_rps / ceiling_rps, 3),
+            progress_cpu_ms_per_batch=round(statistics.fmean(r["cpu_ms_per_request"] for r in runs), 3),
+            progress_db_cpu_ms_per_batch=round(statistics.fmean(r["db_cpu_ms_per_request"] for r in runs), 3),
         )
+        if old_runs:
+            old_rps = statistics.fmean(r["rps"] for r in old_runs)
+            out.update(
+                compare_progress_old_batches_per_s=round(old_rps, 1),
+                compare_progress_old_turns=[round(r["rps"]) for r in old_runs],
+                compare_progress_old_ratio=round(old_rps / ceiling_rps, 3),
+                compare_progress_ratio=round(progress_rps / old_rps, 3),
+                compare_progress_old_cpu_ms_per_batch=round(
+                    statistics.fmean(r["cpu_ms_per_request"] for r in old_runs), 3
+                ),
+                compare_progress_old_db_cpu_ms_per_batch=round(
+                    statistics.fmean(r["db_cpu_ms_per_request"] for r in old_runs), 3
+                ),
+            )
+            rows.append(
+                (
+                    "progress batch, code before",
+                    f"{old_rps:.0f} batches/s",
+                    f"{ceiling_rps:.0f} batches/s",
+                    f"{out['compare_progress_old_ratio']:.2f}",
+                )
+            )
         rows.append(
             (
                 "progress batch (7 events)",
@@ -338,35 +463,62 @@ def main() -> int:
                 )
             )
 
-        # Statistics: a year of national counters, one release, then the calls a statistician makes.
-        began = time.perf_counter()
-        # The issue's scale: 3 course keys (two courses and the all-courses key), whatever is bundled.
-        seeded = seed.seed(db_url, courses=course_slugs(db_url)[:2], days=args.days, shards=8, last_day=date.today())
-        out["seed_seconds"] = round(time.perf_counter() - began, 1)
-        out["seeded_rows"] = seeded
-        began = time.perf_counter()
-        subprocess.run([PY, "-m", "app", "stats", "release"], env=env, cwd=ROOT, check=True, capture_output=True)
-        out["release_seconds"] = round(time.perf_counter() - began, 1)
-        stats_token = mint_tokens(env, 1, scope="stats")[0]
-        headers = {"Authorization": f"Bearer {stats_token}"}
-        api = f"{base}/api/v1/stats"
-        with httpx.Client(timeout=120) as client:
-            last = date.fromisoformat(client.get(f"{api}/timeseries", headers=headers).json()["rows"][-1]["day"])
-            calls = {
-                "province table": f"{api}/completion",
-                "commune table": f"{api}/completion?province=01",
-                "all-courses CSV": f"{api}/completion?format=csv",
-                "national series 30 d": f"{api}/timeseries?from={date.fromordinal(last.toordinal() - 29)}&to={last}",
-                "national series 365 d": f"{api}/timeseries?from={date.fromordinal(last.toordinal() - 364)}&to={last}",
-            }
-            timings = {label: timed_gets(client, url, headers, stat_calls) for label, url in calls.items()}
-        p95 = {label: percentile(t, 95) for label, t in timings.items()}
-        for label, t in timings.items():
-            rows.append((f"stats: {label}", f"p50 {statistics.median(t):.1f} ms, p95 {p95[label]:.1f} ms", "—", "—"))
-        out["stats_p95_ms"] = round(max(p95.values()), 1)
-        out["series_scaling"] = round(
-            statistics.median(timings["national series 365 d"]) / statistics.median(timings["national series 30 d"]), 2
-        )
+        if args.full_db or args.progress_events:
+            full_name = args.full_db or f"{name}_full"
+            if not args.full_db:
+                out["growth_seed"] = progress_seed.create(admin_url, full_name, args.progress_events)
+                print(f"seeded {full_name}: {out['growth_seed']}", flush=True)
+            full_url = admin_url.rsplit("/", 1)[0] + f"/{full_name}"
+            full_port = free_port()
+            full = start(
+                [PY, "-m", "app", "serve", "--no-import", "--port", str(full_port), "--workers", "2"],
+                {**env, "DATABASE_URL": full_url},
+                log,
+            )
+            procs.append(full)
+            wait_ready(f"http://127.0.0.1:{full_port}", full)
+            members = growth.cohort(env, PY, ROOT, growth.COHORT)
+            for url in (db_url, full_url):  # the same rows on both sides
+                progress_seed.seed(url, keys=[key for _, key in members], seed_value=7)
+            out.update(
+                growth.measure(
+                    work=work,
+                    urls={"empty": db_url, "full": full_url},
+                    bases={"empty": base, "full": f"http://127.0.0.1:{full_port}"},
+                    tokens=[token for token, _ in members],
+                    batch_script=lambda path, tokens: load.batch_script(
+                        path,
+                        tokens=tokens,
+                        salt=secrets.randbits(31),
+                        course=COURSE,
+                        lessons=batch_lessons,
+                        at=at,
+                        threads=2,
+                    ),
+                    rounds=2 * rounds,  # the effect sought is small beside the machine's noise
+                    seconds=turn,
+                    server_pids={"empty": service.pid, "full": full.pid},
+                )
+            )
+            errors += out["growth_errors"]
+            for kind, label in (("batch", "progress batch"), ("read", "GET /me/progress")):
+                full_rps, empty_rps = out[f"growth_full_{kind}_per_s"], out[f"growth_empty_{kind}_per_s"]
+                full_p95, empty_p95 = out[f"growth_full_{kind}_p95_ms"], out[f"growth_empty_{kind}_p95_ms"]
+                rows.append(
+                    (
+                        f"{label}: full ÷ empty tables",
+                        f"{full_rps:.0f}/s, p95 {full_p95:.1f} ms",
+                        f"{empty_rps:.0f}/s, p95 {empty_p95:.1f} ms",
+                        f"{out[f'growth_{kind}_throughput_ratio']:.2f}",
+                    )
+                )
+            stop(full)
+            procs.remove(full)
+            if not args.full_db and not args.keep:
+                with psycopg.connect(admin_url, autocommit=True) as conn:
+                    conn.execute(f'DROP DATABASE IF EXISTS "{full_name}" WITH (FORCE)')
+        if not args.no_stats:
+            out.update(statistics_figures(env, db_url, base, days=args.days, calls=stat_calls, rows=rows))
         rss = [*rss, *worker_rss_mb(service)]
         out["rss_mb_per_worker"] = round(max(rss), 1)
         out["errors"] = errors + out["events_lost"]
@@ -386,6 +538,72 @@ def main() -> int:
     )
     print(json.dumps(out))
     return 0
+
+
+def profiled(server: subprocess.Popen, raw: Path, seconds: float, turn) -> dict:
+    """An extra turn (not counted) while py-spy samples the server's workers; prints where their CPU went."""
+    raw.parent.mkdir(parents=True, exist_ok=True)
+    sampler = profile.record(server.pid, seconds, raw)
+    time.sleep(1)  # py-spy attaches
+    result = turn()
+    _, problem = sampler.communicate(timeout=seconds + 60)
+    if sampler.returncode:
+        raise RuntimeError(f"py-spy failed: {problem.decode()[-2000:]}")
+    print(f"profile of {raw.stem} ({raw}):\n{profile.table(profile.summarise(raw))}", flush=True)
+    return result
+
+
+def statistics_figures(env: dict, db_url: str, base: str, *, days: int, calls: int, rows: list) -> dict:
+    """A year of national counters, one release, then the calls a statistician makes (p95 and series scaling)."""
+    out: dict = {}
+    began = time.perf_counter()
+    # The issue's scale: 3 course keys (two courses and the all-courses key), whatever is bundled.
+    seeded = seed.seed(db_url, courses=course_slugs(db_url)[:2], days=days, shards=8, last_day=date.today())
+    out["seed_seconds"] = round(time.perf_counter() - began, 1)
+    out["seeded_rows"] = seeded
+    release(env)  # the first step of every stream; then a year of published days behind it
+    out["history_days"] = seed.series_history(db_url, days=365)
+    began = time.perf_counter()
+    out["release_peak_rss_mb"] = release(env)
+    out["release_seconds"] = round(time.perf_counter() - began, 1)
+    stats_token = mint_tokens(env, 1, scope="stats")[0]
+    headers = {"Authorization": f"Bearer {stats_token}"}
+    api = f"{base}/api/v1/stats"
+    with httpx.Client(timeout=120) as client:
+        last = date.fromisoformat(client.get(f"{api}/timeseries", headers=headers).json()["rows"][-1]["day"])
+        urls = {
+            "province table": f"{api}/completion",
+            "commune table": f"{api}/completion?province=01",
+            "all-courses CSV": f"{api}/completion?format=csv",
+            "national series 30 d": f"{api}/timeseries?from={date.fromordinal(last.toordinal() - 29)}&to={last}",
+            "national series 365 d": f"{api}/timeseries?from={date.fromordinal(last.toordinal() - 364)}&to={last}",
+        }
+        timings = {label: timed_gets(client, url, headers, calls) for label, url in urls.items()}
+    p95 = {label: percentile(t, 95) for label, t in timings.items()}
+    for label, t in timings.items():
+        rows.append((f"stats: {label}", f"p50 {statistics.median(t):.1f} ms, p95 {p95[label]:.1f} ms", "—", "—"))
+    out["stats_p95_ms"] = round(max(p95.values()), 1)
+    out["series_scaling"] = round(
+        statistics.median(timings["national series 365 d"]) / statistics.median(timings["national series 30 d"]), 2
+    )
+    return out
+
+
+def release(env: dict) -> float:
+    """`python -m app stats release` in its own process; its peak memory (MB)."""
+    code = """
+import resource, runpy, sys
+sys.argv = ["app", "stats", "release"]
+try:
+    runpy.run_module("app", run_name="__main__")
+except SystemExit as exit:
+    assert not exit.code, exit.code
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+"""
+    done = subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"stats release failed: {done.stderr[-3000:]}")
+    return round(float(done.stdout.split()[-1]), 1)
 
 
 def mint_tokens(env: dict, n: int, scope: str = "learner") -> list[str]:

@@ -79,6 +79,31 @@ function done(summary, latency, requests)
   end
   io.write(string.format('BATCHES {"accepted":%%d,"duplicates":%%d,"rejected":%%d,"ok":%%d}\n',
     t.accepted, t.duplicates, t.rejected, t.ok))
+  io.write(string.format('LATENCY {"p95_ms":%%.3f}\n', latency:percentile(95) / 1000))
+end
+"""
+
+GET_LUA = r"""
+-- Authenticated GETs of PATH: one learner token per request from TOKENS (a file, one per line), round-robin
+-- over all threads, as in BATCH_LUA.
+local tokens_file, path, nthreads = "%(tokens)s", "%(path)s", %(threads)d
+local threads, counter, tokens = {}, 0, {}
+local thread_id = 0
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  for line in io.lines(tokens_file) do table.insert(tokens, line) end
+  thread_id = tonumber(wrk.thread:get("id"))
+end
+function request()
+  counter = counter + 1
+  local token = tokens[((counter - 1) * nthreads + thread_id) %% #tokens + 1]
+  return wrk.format("GET", path, {["Authorization"] = "Bearer " .. token})
+end
+function done(summary, latency, requests)
+  io.write(string.format('LATENCY {"p95_ms":%%.3f}\n', latency:percentile(95) / 1000))
 end
 """
 
@@ -89,6 +114,12 @@ def batch_script(
     """The progress-batch Lua script for a wrk run with `threads` threads."""
     values = {"tokens": tokens, "salt": salt, "course": course, "lessons": ",".join(lessons), "at": at}
     path.write_text(BATCH_LUA % {**values, "threads": threads})
+    return path
+
+
+def get_script(path: Path, *, tokens: Path, url_path: str, threads: int) -> Path:
+    """The Lua script for authenticated GETs of `url_path`, one learner token after another."""
+    path.write_text(GET_LUA % {"tokens": tokens, "path": url_path, "threads": threads})
     return path
 
 
@@ -113,6 +144,9 @@ def run(url: str, *, threads: int, connections: int, seconds: int, script: Path 
     if non2xx:
         errors += int(non2xx.group(1))
     result["errors"] = errors
+    latency = re.search(r"LATENCY (\{.*\})", out)
+    if latency:
+        result.update(json.loads(latency.group(1)))
     batches = re.search(r"BATCHES (\{.*\})", out)
     if batches:
         result["batches"] = json.loads(batches.group(1))

@@ -10,6 +10,7 @@ import random
 from datetime import date, timedelta
 
 import psycopg
+from psycopg.types.json import Json
 
 from app.localities.official import COMMUNES
 from app.stats.models import ALL_COURSES
@@ -51,3 +52,29 @@ def seed(url: str, *, courses: list[str], days: int, shards: int, last_day: date
         cur.execute("ANALYZE completion_daily")
         cur.execute("ANALYZE completion_rollup")
     return {"completion_daily": daily, "completion_rollup": len(keys) * len(COMMUNES) * shards}
+
+
+def series_history(url: str, *, days: int) -> int:
+    """Give the latest release `days` days of published series behind its own day (what a year of daily
+    releases leaves), so that the next release copies a year of frozen days; returns the rows added."""
+    url = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        release_id, method = conn.execute("SELECT id, method FROM stats_release ORDER BY id DESC LIMIT 1").fetchone()
+        added = conn.execute(
+            """
+            INSERT INTO stats_release_day (release_id, course_slug, area, day, completed, running_total,
+                                           completed_margin, running_total_margin, step)
+            SELECT d.release_id, d.course_slug, d.area, d.day - back, 1000, greatest(d.running_total - 1000 * back, 0),
+                   300, 400, 0
+            FROM stats_release_day d, generate_series(1, %s) AS back
+            WHERE d.release_id = %s
+            """,
+            (days - 1, release_id),
+        ).rowcount
+        first = date.fromisoformat(method["series_start"]) - timedelta(days=days - 1)
+        conn.execute(
+            "UPDATE stats_release SET method = %s WHERE id = %s",
+            (Json({**method, "series_start": first.isoformat()}), release_id),
+        )
+        conn.commit()
+    return added

@@ -120,7 +120,8 @@ def settings(database_url, tmp_path_factory) -> Settings:
         dev_tokens=True,
         # fixture events are dated in the past of content imported a moment ago: trust device clocks widely
         event_clock_tolerance_seconds=400 * 86400,
-        stats_noise_max=1,
+        stats_sigma_commune=0,  # exact figures in tests; tests/stats/test_privacy.py measures the noise
+        stats_sigma_area=0,
         stats_satisfaction_min_ratings=3,
         stats_release_auto=False,  # tests publish releases when they mean to
     )

@@ -32,6 +32,8 @@ content_type_overrides:
   image/jpeg: application/octet-stream
   image/webp: application/octet-stream
   text/csv: application/octet-stream
+  application/zip: application/octet-stream
+  application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
 """
 
 
@@ -65,7 +67,7 @@ def test_closed_string_sets_are_named_enums_with_the_values_the_service_uses(sch
     }  # fmt: skip
     assert enum(schema, "CertificateStatus") == {"valid", "revoked"}
     assert enum(schema, "Level") == {"province", "commune"}
-    assert enum(schema, "TableFormat") == {"json", "csv"}
+    assert enum(schema, "TableFormat") == {"json", "csv", "xlsx"}
     assert enum(schema, "ProvinceType") | enum(schema, "CommuneType") == {t.value for t in VietNamDivisionType}
     # The event type is open: an app newer than the server sends a type it does not know and only that event
     # is rejected (unsupported_type), so the known value is offered beside any string.

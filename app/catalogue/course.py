@@ -10,7 +10,8 @@ from pathlib import PurePosixPath
 from app.catalogue.frontmatter import flag_field, pass_ratio_field, read_front_matter, review_field, text_field
 from app.catalogue.glossary import parse_glossary
 from app.catalogue.images import check_image
-from app.catalogue.lessonbody import IMAGE_PATH, parse_lesson
+from app.catalogue.lessonbody import IMAGE_PATH, UsableImages, parse_lesson
+from app.catalogue.naming import numbered_name, slugify
 from app.catalogue.parsed import DEFAULT_PASS_RATIO, CourseSource, ImageAsset, ModuleSource, nfc
 from app.catalogue.problems import FileProblems, Problem, errors
 from app.catalogue.quizbody import parse_quiz
@@ -38,6 +39,7 @@ class _Files:
     course_path: str
     files: Mapping[str, bytes]
     problems: list[Problem] = field(default_factory=list)
+    max_text_bytes: int | None = None
 
     def out(self, rel: str) -> FileProblems:
         return FileProblems(f"{self.course_path}/{rel}", self.problems)
@@ -45,6 +47,13 @@ class _Files:
     def text(self, rel: str) -> str | None:
         """UTF-8 text in NFC without a byte-order mark, or None (with a problem) if not UTF-8."""
         data = self.files[rel]
+        if self.max_text_bytes is not None and len(data) > self.max_text_bytes:
+            message = (
+                f"file is {len(data)} bytes; the limit is {self.max_text_bytes} (setting CONTENT_MAX_MARKDOWN_BYTES): "
+                "split it into shorter lessons"
+            )
+            self.out(rel).error(1, message)
+            return None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -57,9 +66,10 @@ class _Files:
 def parse_course(root: str, slug: str, files: Mapping[str, bytes], rules: ContentRules | None = None) -> CourseParse:
     """Parse one course from its files (paths relative to the course directory, '/'-separated)."""
     rules = rules or ContentRules()
-    found = _Files(f"{root}/{slug}" if root else slug, files)
+    found = _Files(f"{root}/{slug}" if root else slug, files, max_text_bytes=rules.max_markdown_bytes)
     if not COURSE_DIR.fullmatch(slug):
-        found.problems.append(Problem(found.course_path, 1, "course directory must be a slug: lowercase a-z, 0-9, '-'"))
+        message = f"course directory must be a slug: lowercase a-z, 0-9, '-': rename it '{slugify(slug) or 'khoa-hoc'}'"
+        found.problems.append(Problem(found.course_path, 1, message))
     if "course.md" not in files:
         found.out("course.md").error(1, "missing course.md")
         return CourseParse(None, found.problems)
@@ -93,17 +103,33 @@ def _course_meta(slug: str, found: _Files) -> CourseSource:
 
 
 def _images(found: _Files, rules: ContentRules) -> dict[str, ImageAsset]:
-    images = {}
+    images: dict[str, ImageAsset] = {}
+    refused: set[str] = set()
     for rel in sorted(found.files):
         if not rel.startswith(f"{IMAGES_DIR}/"):
             continue
         if not IMAGE_PATH.fullmatch(rel):
-            found.out(rel).error(1, "image file names are lowercase a-z, 0-9, '-', '_' with .svg, .png, .jpg or .webp")
+            stem, dot, extension = rel.removeprefix(f"{IMAGES_DIR}/").rpartition(".")
+            proposal = f"{slugify(stem or extension) or 'hinh'}{dot}{extension.lower() if stem else ''}"
+            message = (
+                "image file names are lowercase a-z, 0-9, '-', '_' with .svg, .png, .jpg or .webp: "
+                f"rename it '{IMAGES_DIR}/{proposal}'"
+            )
+            found.out(rel).error(1, message)
+            refused.add(rel)
             continue
-        asset = check_image(rel, found.files[rel], found.out(rel), max_bytes=rules.max_image_bytes)
+        asset = check_image(
+            rel,
+            found.files[rel],
+            found.out(rel),
+            max_bytes=rules.max_image_bytes,
+            max_svg_elements=rules.max_svg_elements,
+        )
         if asset is not None:
             images[rel] = asset
-    return images
+        else:
+            refused.add(rel)
+    return UsableImages(images, refused)
 
 
 def _module_directories(found: _Files) -> dict[str, dict[str, str]]:
@@ -115,7 +141,8 @@ def _module_directories(found: _Files) -> dict[str, dict[str, str]]:
             continue  # course.md, glossary.md and notes beside them; pictures
         if len(parts) > 2 or not NUMBERED.fullmatch(parts[0]):
             if rel.endswith(".md"):
-                found.out(rel).error(1, "not in a 'NN-module-slug/' directory")
+                hint = "" if len(parts) > 2 else f": rename the directory '{numbered_name(parts[0])}'"
+                found.out(rel).error(1, f"not in a 'NN-module-slug/' directory{hint}")
             continue
         modules.setdefault(parts[0], {})[parts[1]] = rel
     return modules
@@ -132,7 +159,9 @@ def _parse_module(directory: str, entries: dict[str, str], course: CourseSource,
     for name in lesson_names:
         match = NUMBERED.fullmatch(name.removesuffix(".md"))
         if not match:
-            found.out(entries[name]).error(1, "lesson file must be named 'NN-lesson-slug.md'")
+            proposal = numbered_name(name, suffix=".md")
+            message = f"lesson file must be named 'NN-lesson-slug.md': rename it '{proposal}'"
+            found.out(entries[name]).error(1, message)
             continue
         text = found.text(entries[name])
         out = found.out(entries[name])

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from app.catalogue.naming import did_you_mean
 from app.catalogue.parsed import SourceRef, nfc
 from app.catalogue.problems import FileProblems
 
@@ -52,7 +53,9 @@ def split_front_matter(text: str, out: FileProblems) -> FrontMatter | None:
         data = yaml.safe_load(source) if node is not None else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        out.error((mark.line + 2) if mark else 1, f"front matter is not valid YAML: {getattr(exc, 'problem', exc)}")
+        said = str(getattr(exc, "problem", None) or exc)
+        message = f"front matter is not valid YAML: {plain_yaml_problem(said)} (YAML said: {said})"
+        out.error((mark.line + 2) if mark else 1, message)
         return None
     if not isinstance(data, dict):
         out.error(2, "front matter must be a mapping of 'key: value' lines")
@@ -63,6 +66,30 @@ def split_front_matter(text: str, out: FileProblems) -> FrontMatter | None:
     return FrontMatter(data, key_lines, "\n".join(lines[end + 1 :]), end + 1)
 
 
+YAML_PROBLEMS = (  # what PyYAML says -> what to do, in plain words
+    ("'\\t'", "a tab character: indent with spaces, never tabs"),
+    ("mapping values are not allowed", "a second ':' on a line: put the value in double quotes"),
+    ("could not find expected ':'", "a line without 'key: value': add the ':' or join it to the line above"),
+    ("found unexpected end of stream", "a quote is not closed: end the value with the same quote"),
+    ("while scanning a quoted scalar", "a quote is not closed: end the value with the same quote"),
+    ("expected ',' or ']'", "a '[' is not closed: put the value in double quotes"),
+    ("expected ',' or '}'", "a '{' is not closed: put the value in double quotes"),
+    ("expected <block end>", "the indentation is uneven: line the keys up with the same number of spaces"),
+    ("found character '@'", "a value starts with '@' or '`': put it in double quotes"),
+    ("found character '`'", "a value starts with '@' or '`': put it in double quotes"),
+    ("found duplicate anchor", "'&' or '*' at the start of a value: put it in double quotes"),
+    ("found undefined alias", "'&' or '*' at the start of a value: put it in double quotes"),
+)
+
+
+def plain_yaml_problem(said: str) -> str:
+    """A YAML parser's complaint, explained in plain words."""
+    for fragment, plain in YAML_PROBLEMS:
+        if fragment in said:
+            return plain
+    return "write each line as 'key: value', and put a value with ':', '#', quotes or brackets in double quotes"
+
+
 def read_front_matter(kind: Kind, text: str, out: FileProblems) -> FrontMatter | None:
     """Split the front matter and report keys that this kind of file does not know."""
     front = split_front_matter(text, out)
@@ -71,7 +98,9 @@ def read_front_matter(kind: Kind, text: str, out: FileProblems) -> FrontMatter |
     for key in front.meta:
         if key not in KEYS[kind]:
             allowed = ", ".join(sorted(KEYS[kind]))
-            out.error(front.line(str(key)), f"unknown front-matter key '{key}' (allowed here: {allowed})")
+            guess = did_you_mean(str(key).lower(), KEYS[kind])
+            hint = f"; did you mean '{guess}'?" if guess else ""
+            out.error(front.line(str(key)), f"unknown front-matter key '{key}' (allowed here: {allowed}{hint})")
     return front
 
 

@@ -20,12 +20,23 @@ MEDIA_TYPES = {
     "webp": "image/webp",
 }
 FORBIDDEN_ELEMENTS = {"script", "foreignobject", "image", "iframe", "embed", "object", "audio", "video"}
+# What a simple drawing needs, and all a phone must draw: filters (a blur over a huge area), patterns, masks,
+# a <use> of something that holds a <use> (copies that multiply) and animation can each keep a phone's browser
+# busy for seconds.
+FAST_ELEMENTS = {
+    "svg", "g", "defs", "title", "desc", "metadata", "style", "path", "rect", "circle", "ellipse", "line",
+    "polyline", "polygon", "text", "tspan", "lineargradient", "radialgradient", "stop", "clippath",
+    "use",
+}  # fmt: skip
+SLOW_ATTRIBUTES = {"filter", "mask"}
 LINK_ATTRIBUTES = {"href", "src"}
 EXTERNAL_URL = re.compile(r"url\(\s*['\"]?\s*(?!#)", re.IGNORECASE)
 DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)|<\?(?!xml\s)", re.IGNORECASE)
 
 
-def check_image(path: str, data: bytes, out: FileProblems, *, max_bytes: int) -> ImageAsset | None:
+def check_image(
+    path: str, data: bytes, out: FileProblems, *, max_bytes: int, max_svg_elements: int = 300
+) -> ImageAsset | None:
     """The image as a content-addressed asset, or None (with problems) when it may not be served."""
     extension = path.rsplit(".", 1)[-1].lower()
     media_type = MEDIA_TYPES.get(extension)
@@ -38,7 +49,7 @@ def check_image(path: str, data: bytes, out: FileProblems, *, max_bytes: int) ->
     if not _bytes_match(extension, data):
         out.error(1, f"the file's bytes are not a {extension.upper()} image")
         return None
-    if extension == "svg" and not check_svg(data, out):
+    if extension == "svg" and not check_svg(data, out, max_elements=max_svg_elements):
         return None
     stored_extension = "jpg" if extension == "jpeg" else extension
     return ImageAsset(hashlib.sha256(data).hexdigest(), media_type, stored_extension, data)
@@ -54,8 +65,8 @@ def _bytes_match(extension: str, data: bytes) -> bool:
     return b"<svg" in data[:4096]
 
 
-def check_svg(data: bytes, out: FileProblems) -> bool:
-    """True when the SVG has no script, event handler, foreign content or external reference."""
+def check_svg(data: bytes, out: FileProblems, *, max_elements: int = 300) -> bool:
+    """True when the SVG has no script, event handler, foreign content or external reference, and draws fast."""
     if DECLARATION.search(data):
         out.error(1, "SVG must not contain a DOCTYPE, entities or processing instructions")
         return False
@@ -73,11 +84,44 @@ def check_svg(data: bytes, out: FileProblems) -> bool:
     found = [problem for element in root.iter() for problem in _element_problems(element)]
     for problem in dict.fromkeys(found):
         out.error(1, f"SVG refused: {problem}")
+    if not found and not _draws_fast(root, out, max_elements):
+        return False
     if "viewBox" not in root.attrib:
         out.warning(1, "SVG has no viewBox: it will not scale to the screen")
     if any(_local(element.tag) == "text" for element in root.iter()):
         out.warning(1, "SVG contains <text>: put the meaning in the alt text instead")
     return not found
+
+
+def _draws_fast(root: ET.Element, out: FileProblems, max_elements: int) -> bool:
+    """Only the elements of a simple drawing, and not too many of them (CONTENT_MAX_SVG_ELEMENTS)."""
+    elements = list(root.iter())
+    slow = sorted({_local(e.tag) for e in elements if _local(e.tag).lower() not in FAST_ELEMENTS})
+    slow_attributes = sorted({_local(a) for e in elements for a in e.attrib if _local(a) in SLOW_ATTRIBUTES})
+    if slow or slow_attributes:
+        named = ", ".join([f"<{name}>" for name in slow] + [f"'{name}'" for name in slow_attributes])
+        out.error(1, f"SVG refused: {named} can make a phone draw slowly; use simple shapes only")
+        return False
+    if _nested_use(elements):
+        out.error(1, "SVG refused: a <use> shows something that holds another <use> (copies that multiply)")
+        return False
+    if len(elements) > max_elements:
+        message = f"SVG refused: {len(elements)} elements (limit {max_elements}, setting CONTENT_MAX_SVG_ELEMENTS)"
+        out.error(1, message)
+        return False
+    return True
+
+
+def _nested_use(elements: list[ET.Element]) -> bool:
+    by_id = {e.attrib["id"]: e for e in elements if "id" in e.attrib}
+    for element in elements:
+        if _local(element.tag) != "use":
+            continue
+        target = next((v for a, v in element.attrib.items() if _local(a) == "href"), "").strip().removeprefix("#")
+        shown = by_id.get(target)
+        if shown is not None and any(_local(e.tag) == "use" for e in shown.iter()):
+            return True
+    return False
 
 
 def _element_problems(element: ET.Element) -> list[str]:

@@ -15,6 +15,7 @@ from app.catalogue.frontmatter import (
     sources_field,
     text_field,
 )
+from app.catalogue.naming import did_you_mean
 from app.catalogue.parsed import LessonSource, Origin, nfc
 from app.catalogue.problems import FileProblems
 from app.catalogue.render import lesson_markdown
@@ -99,10 +100,27 @@ def check_images(tokens: list[Token], offset: int, out: FileProblems, *, images:
         if not IMAGE_PATH.fullmatch(str(src)):
             out.error(line, f"picture '{src}' must be a file of this course's images/ directory: images/name.svg")
         elif src not in images:
-            out.error(line, f"picture '{src}' is not a usable file in this course's images/ directory")
+            out.error(line, _unusable_picture(str(src), images))
         elif src not in used:
             used.append(str(src))
     return used
+
+
+def _unusable_picture(src: str, images: Collection[str]) -> str:
+    """Why a picture cannot be shown: its file is missing (with the closest name), or was itself refused."""
+    message = f"picture '{src}' is not a usable file in this course's images/ directory"
+    if isinstance(images, UsableImages) and src in images.refused:
+        return f"{message}: the file was refused (see its own problem)"
+    guess = did_you_mean(src, images)
+    return f"{message}: not found" + (f"; did you mean '{guess}'?" if guess else "")
+
+
+class UsableImages(dict):
+    """The course's usable pictures (path -> asset), and the paths of picture files that were refused."""
+
+    def __init__(self, usable: dict, refused: set[str]) -> None:
+        super().__init__(usable)
+        self.refused = refused
 
 
 def _images(tokens: list[Token], offset: int) -> Iterator[tuple[Token, int]]:

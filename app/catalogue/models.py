@@ -14,8 +14,10 @@ class Course(SQLModel, table=True):
     __tablename__ = "course"
 
     slug: str = Field(primary_key=True, max_length=64)
-    version_id: int = Field(index=True)  # the version served now
+    version_id: int = Field(index=True)  # the version served now (or last served, when withdrawn)
     published_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    # Set when an author withdrew the course: it leaves the catalogue; progress and certificates stay.
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
 
 class CourseVersion(SQLModel, table=True):
@@ -100,3 +102,19 @@ class ContentAsset(SQLModel, table=True):
     media_type: str = Field(max_length=40)
     size: int
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class CoursePublication(SQLModel, table=True):
+    """Every change of what a course serves: an import, an author's publish or rollback, a withdrawal."""
+
+    __tablename__ = "course_publication"
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_slug: str = Field(foreign_key="course.slug", max_length=64, index=True)
+    version_id: int | None = Field(default=None, foreign_key="course_version.id")  # None: a withdrawal
+    action: str = Field(max_length=16)  # import, publish, rollback, withdraw
+    # Hash of the files published (without the renderer's version): tells an import whether the folder changed.
+    source_hash: str | None = Field(default=None, max_length=64)
+    actor: str | None = Field(default=None, max_length=64)  # the author's pseudonymous key; None: the command line
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    summary: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -129,6 +129,13 @@ class CourseSource:
     images: dict[str, ImageAsset] = field(default_factory=dict)  # course-relative path -> asset
 
     def content_hash(self) -> str:
+        """The hash of the files (source_hash) and of the renderer's version: a new renderer makes a new version."""
+        from app.catalogue.render import RENDERER_VERSION  # render imports this module
+
+        return digest({"source": self.source_hash(), "renderer": RENDERER_VERSION})
+
+    def source_hash(self) -> str:
+        """What the author wrote: equal files give an equal hash, whatever the renderer."""
         return digest(
             {
                 "slug": self.slug,

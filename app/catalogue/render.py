@@ -17,6 +17,11 @@ from mdit_py_plugins.tasklists import tasklists_plugin
 
 from app.catalogue.parsed import GlossaryTerm
 
+# Part of every course's content hash: bump it with any change to what render_lesson() returns (tags, attributes,
+# glossary marking, the Markdown options), so the next import or start re-renders every course.
+# tests/author/test_renderer_version.py fails when the output changes and this does not.
+RENDERER_VERSION = "2026-12-06.1"
+
 lesson_markdown = (
     MarkdownIt("commonmark", {"html": False, "typographer": False})
     .enable(["table", "strikethrough"])

@@ -11,18 +11,24 @@ from app.config import Settings
 
 DEFAULT_MAX_IMAGE_BYTES = 200 * 1024
 DEFAULT_REVIEW_MAX_AGE_DAYS = 365
+DEFAULT_MAX_MARKDOWN_BYTES = 64 * 1024
+DEFAULT_MAX_SVG_ELEMENTS = 300
 
 
 @dataclass(frozen=True)
 class ContentRules:
     max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES
     review_max_age_days: int = DEFAULT_REVIEW_MAX_AGE_DAYS
+    max_markdown_bytes: int = DEFAULT_MAX_MARKDOWN_BYTES
+    max_svg_elements: int = DEFAULT_MAX_SVG_ELEMENTS
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ContentRules:
         return cls(
             max_image_bytes=settings.content_max_image_bytes,
             review_max_age_days=settings.content_review_max_age_days,
+            max_markdown_bytes=settings.content_max_markdown_bytes,
+            max_svg_elements=settings.content_max_svg_elements,
         )
 
 

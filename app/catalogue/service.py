@@ -146,8 +146,15 @@ class Catalogue:
 
 
 def catalogue_revision(session: Session) -> tuple:
-    """Changes whenever any course points at another version."""
-    row = session.exec(select(func.count(), func.sum(Course.version_id), func.max(Course.published_at))).one()
+    """Changes whenever any course points at another version, or is withdrawn."""
+    row = session.exec(
+        select(
+            func.count(),
+            func.sum(Course.version_id),
+            func.max(Course.published_at),
+            func.count(col(Course.withdrawn_at)),
+        )
+    ).one()
     return tuple(row)
 
 
@@ -178,7 +185,9 @@ def load_catalogue(session: Session) -> Catalogue:
     """Read every course's current version, its glossary and its pictures into an immutable snapshot."""
     revision = catalogue_revision(session)
     rows = session.exec(
-        select(Course, CourseVersion).join(CourseVersion, col(CourseVersion.id) == Course.version_id)
+        select(Course, CourseVersion)
+        .join(CourseVersion, col(CourseVersion.id) == Course.version_id)
+        .where(col(Course.withdrawn_at).is_(None))
     ).all()
     ids = [version.id for _, version in rows]
     found = _Rows(
@@ -272,3 +281,8 @@ def _asset_views(session: Session, lessons: list[Lesson]) -> dict[str, AssetView
         return {}
     rows = session.exec(select(ContentAsset).where(col(ContentAsset.sha256).in_(list(by_hash)))).all()
     return {by_hash[row.sha256]: AssetView(by_hash[row.sha256], row.media_type, row.data) for row in rows}
+
+
+def course_slugs(session: Session) -> list[str]:
+    """Every course ever published, withdrawn ones included (the statistics keep counting their learners)."""
+    return list(session.exec(select(Course.slug)).all())

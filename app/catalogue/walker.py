@@ -7,6 +7,7 @@ import can never publish a file from elsewhere on the machine.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -43,14 +44,27 @@ def parse_content(root: Path, rules: ContentRules | None = None) -> ContentParse
             continue
         if not entry.is_dir():
             continue
-        read = read_course_files(entry, real_root)
-        parsed = parse_course(str(root), entry.name, read.files, rules)
-        result.problems += read.problems + parsed.problems
-        if parsed.course and not read.problems:
-            result.courses.append(parsed.course)
+        _add_course(result, str(root), entry.name, read_course_files(entry, real_root), rules)
     if not result.courses and not result.problems:
         result.problems.append(Problem(str(root), 1, "no course directories found"))
     return result
+
+
+def parse_tree(label: str, tree: Mapping[str, Mapping[str, bytes]], rules: ContentRules | None = None) -> ContentParse:
+    """parse_content for files already in memory (an author's upload): course directory -> relative path -> bytes."""
+    result = ContentParse()
+    for name in sorted(tree):
+        _add_course(result, label, name, CourseFiles(files=dict(tree[name])), rules)
+    if not result.courses and not result.problems:
+        result.problems.append(Problem(label, 1, "no course directories found"))
+    return result
+
+
+def _add_course(result: ContentParse, label: str, name: str, read: CourseFiles, rules: ContentRules | None) -> None:
+    parsed = parse_course(label, name, read.files, rules)
+    result.problems += read.problems + parsed.problems
+    if parsed.course and not read.problems:
+        result.courses.append(parsed.course)
 
 
 def validate_content(root: Path, rules: ContentRules, *, today: date) -> ContentParse:

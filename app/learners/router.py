@@ -20,7 +20,7 @@ from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
 from app.limits.dependencies import LearnerWrite
 from app.limits.limiter import LimiterDep
-from app.progress import service as progress_service
+from app.progress.planning import Rules
 from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
 from app.quizzes.dependencies import FormSecretDep
 from app.quizzes.schemas import AttemptIn, AttemptOut, QuizFormOut
@@ -46,7 +46,13 @@ def post_events(
             f"at most {settings.max_events_per_batch} events per batch; send the rest in another batch",
             code="batch_too_large",
         )
-    with service.changing(session, identity=identity, shards=settings.rollup_shards, reports=True) as learner:
+    with service.changing(
+        session,
+        identity=identity,
+        shards=settings.rollup_shards,
+        counted_moves=settings.stats_counted_moves,
+        reports=True,
+    ) as learner:
         plan = service.record_progress(
             session,
             learner=learner,
@@ -54,7 +60,7 @@ def post_events(
             events=body.events,
             issuer=issuer,
             max_stored=settings.max_events_per_learner,
-            rules=progress_service.Rules.from_settings(settings),
+            rules=Rules.from_settings(settings),
         ).plan
     session.commit()
     reply = EventBatchOut(
@@ -97,7 +103,13 @@ def submit_attempt(
 ) -> AttemptOut:
     """Graded on the server against the form; the same attempt id sent again returns the first reply."""
     catalogue.course(course).quiz(quiz)  # 404 before anything is stored
-    with service.changing(session, identity=identity, shards=settings.rollup_shards, reports=True) as learner:
+    with service.changing(
+        session,
+        identity=identity,
+        shards=settings.rollup_shards,
+        counted_moves=settings.stats_counted_moves,
+        reports=True,
+    ) as learner:
         reply = service.submit_attempt(
             session,
             learner=learner,
@@ -108,7 +120,7 @@ def submit_attempt(
             issuer=issuer,
             secret=secret,
             limiter=limiter,
-            rules=progress_service.Rules.from_settings(settings),
+            rules=Rules.from_settings(settings),
         )
     session.commit()
     return reply
@@ -125,8 +137,16 @@ def put_rating(
 ) -> RatingOut:
     """The learner's satisfaction with a course they started, 1 to 5 stars; sending again changes it."""
     slug = catalogue.course(course).slug
-    with service.changing(session, identity=identity, shards=settings.rollup_shards) as learner:
-        rated_at = service.rate(session, learner_key=learner.key, course_slug=slug, stars=body.stars)
+    with service.changing(
+        session, identity=identity, shards=settings.rollup_shards, counted_moves=settings.stats_counted_moves
+    ) as learner:
+        rated_at = service.rate(
+            session,
+            learner_key=learner.key,
+            course_slug=slug,
+            stars=body.stars,
+            counted_changes=settings.stats_counted_rating_changes,
+        )
     session.commit()
     return RatingOut(course=slug, stars=body.stars, rated_at=rated_at)
 

@@ -29,9 +29,12 @@ from app.db import Writes, dialect_insert, table_of, utcnow
 from app.errors import Conflict, Forbidden, Unprocessable
 from app.learners.models import Learner
 from app.limits.limiter import Limiter
+from app.progress import completion
 from app.progress import service as progress_service
+from app.progress.events import Recorded, record_events
+from app.progress.planning import Rules
 from app.progress.schemas import EventIn
-from app.progress.service import EnrolmentRow, Recorded
+from app.progress.state import EnrolmentRow, read_state
 from app.quizzes import forms
 from app.quizzes import service as quiz_service
 from app.quizzes.schemas import AttemptIn, AttemptOut, OptionOut, QuestionOut, QuizFormOut
@@ -76,26 +79,29 @@ def _claiming(dialect: str):
     table = table_of(Learner)
     insert = dialect_insert(dialect, table)
     return insert.on_conflict_do_update(index_elements=["key"], set_={"key": insert.excluded.key}).returning(
-        table.c.commune
+        table.c.commune, table.c.moves
     )
 
 
-def ensure_learner(session: Session, *, identity: Identity, shards: int) -> LockedLearner:
+def ensure_learner(session: Session, *, identity: Identity, shards: int, counted_moves: int) -> LockedLearner:
     """Create or lock the caller's learner row in one statement; all changes of one learner queue here.
 
     The learner's commune is the one in their latest token: when it changes, their counts move
-    from the old commune to the new one in the same transaction.
+    from the old commune to the new one in the same transaction, for the first `counted_moves` moves;
+    after those the statistics keep counting them where they were (the privacy bound of app/stats/privacy.py).
     """
     if identity.locality is None:
         raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
     dialect = session.get_bind().dialect.name
-    commune = (
+    commune, moves = (
         session.connection()
         .execute(
             _claiming(dialect), {"key": identity.learner_key, "commune": identity.locality, "created_at": utcnow()}
         )
-        .scalar_one()
+        .one()
     )
+    if commune != identity.locality and moves >= counted_moves:
+        return LockedLearner(identity.learner_key, commune)
     if commune != identity.locality:
         enrolments = progress_service.enrolments_of(session, learner_key=identity.learner_key)
         own_ratings = ratings.ratings_of(session, learner_key=identity.learner_key)
@@ -104,18 +110,24 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int) -> Lock
         after = rollups.contribution(identity.locality, enrolments, own_ratings, record=record)
         rollups.apply(session, rollups.difference(after, before), shards=shards)
         table = table_of(Learner)
-        session.execute(update(table).where(table.c.key == identity.learner_key).values(commune=identity.locality))
+        session.execute(
+            update(table)
+            .where(table.c.key == identity.learner_key)
+            .values(commune=identity.locality, moves=table.c.moves + 1)
+        )
     return LockedLearner(identity.learner_key, identity.locality)
 
 
 @contextmanager
-def changing(session: Session, *, identity: Identity, shards: int, reports: bool = False) -> Iterator[LockedLearner]:
+def changing(
+    session: Session, *, identity: Identity, shards: int, counted_moves: int, reports: bool = False
+) -> Iterator[LockedLearner]:
     """Lock the learner, let the caller change their rows, then move the rollups by the difference.
 
     With `reports`, the caller changes enrolments only and must `report` them before and after; the
     difference is computed from those, without reading the learner's rows again.
     """
-    learner = ensure_learner(session, identity=identity, shards=shards)
+    learner = ensure_learner(session, identity=identity, shards=shards, counted_moves=counted_moves)
     before = None if reports else contribution_of(session, learner_key=learner.key, commune=learner.commune)
     yield learner
     if reports:
@@ -204,10 +216,10 @@ def record_progress(
     events: list[EventIn],
     issuer: CertificateIssuer,
     max_stored: int,
-    rules: progress_service.Rules = progress_service.Rules(),
+    rules: Rules = Rules(),
 ) -> Recorded:
     """A batch of progress events for the locked learner; its enrolments are reported to the change."""
-    recorded = progress_service.record_events(
+    recorded = record_events(
         session,
         learner_key=learner.key,
         catalogue=catalogue,
@@ -215,6 +227,7 @@ def record_progress(
         issuer=issuer,
         max_stored=max_stored,
         writes=learner.writes,
+        now=utcnow(),
         rules=rules,
     )
     learner.report(recorded.before, recorded.after)
@@ -232,11 +245,12 @@ def submit_attempt(
     issuer: CertificateIssuer,
     secret: bytes,
     limiter: Limiter,
-    rules: progress_service.Rules = progress_service.Rules(),
+    rules: Rules = Rules(),
 ) -> AttemptOut:
     """Grade an attempt against the form it answers, within the attempt limit; then let progress settle the
-    course. A resent attempt id returns the first reply and costs nothing. The learner's enrolments are
-    reported to the change (`changing(..., reports=True)`)."""
+    course. A resent attempt id returns the first reply and costs nothing. Every outcome is decided in memory
+    and each row written once: the attempt (with the certificate, if it completed the course) and the
+    enrolment. The learner's enrolments are reported to the change (`changing(..., reports=True)`)."""
     learner_key = learner.key
     course = catalogue.course(course_slug)
     quiz = course.quiz(quiz_slug)
@@ -261,7 +275,7 @@ def submit_attempt(
         code="attempt_limit",
     )
     now = utcnow()
-    reply = quiz_service.record(
+    graded = quiz_service.grade_attempt(
         learner_key=learner_key,
         course_slug=course.slug,
         quiz=forms.served_quiz(quiz, form, secret=secret),
@@ -269,25 +283,21 @@ def submit_attempt(
         answers=attempt.answers,
         now=now,
         passed_before=known.passed,
-        writes=learner.writes,
     )
-    state = progress_service.read_state(session, learner_key=learner_key, course_slugs=[course.slug], event_ids=[])
+    passes = dict(known.first_passes)
+    if graded.reply.passed:
+        passes.setdefault(quiz.slug, now)
+    state = read_state(session, learner_key=learner_key, course_slugs=[course.slug], event_ids=[])
     before = state.enrolments.get(course.slug)
-    enrolment = progress_service.enrol(
-        session,
-        learner_key=learner_key,
-        course_slug=course.slug,
-        at=now,
-        known=before,
-        witnessed=min(form.issued, now),  # the server issued this form: the learner was at the quiz by then
-        writes=learner.writes,
-    )
-    enrolment, code = progress_service.settle(
+    witnessed = min(form.issued, now)  # the server issued this form: the learner was at the quiz by then
+    enrolment, code = completion.settle(
         session,
         learner_key=learner_key,
         course=course,
+        known=before,
+        enrolment=completion.arrive(before, course_slug=course.slug, at=now, witnessed=witnessed),
         lessons=state.lessons.get(course.slug, {}),
-        enrolment=enrolment,
+        passes=passes,
         issuer=issuer,
         now=now,
         rules=rules,
@@ -295,14 +305,17 @@ def submit_attempt(
     )
     learner.report([before] if before else [], [enrolment])
     if code is not None:
-        reply = quiz_service.note_certificate(session, learner_key=learner_key, reply=reply, code=code)
-    return reply
+        graded = graded.completing(code)
+    quiz_service.store(graded, writes=learner.writes)
+    return graded.reply
 
 
-def rate(session: Session, *, learner_key: str, course_slug: str, stars: int) -> datetime:
+def rate(session: Session, *, learner_key: str, course_slug: str, stars: int, counted_changes: int) -> datetime:
     """The learner's rating of a course they have started (a rating without learning is refused)."""
     if not progress_service.has_started(session, learner_key=learner_key, course_slug=course_slug):
         raise Conflict("rate a course after starting it", code="course_not_started")
     now = utcnow()
-    ratings.set_rating(session, learner_key=learner_key, course_slug=course_slug, stars=stars, now=now)
+    ratings.set_rating(
+        session, learner_key=learner_key, course_slug=course_slug, stars=stars, now=now, counted_changes=counted_changes
+    )
     return now

@@ -1,6 +1,6 @@
 """The limiter: sliding-window counters from the `limits` package, in memory or shared through Redis.
 
-Each category (client requests, a learner's writes, quiz attempts, statistics reads) has one or more
+Each category (client requests, a learner's writes, quiz attempts, statistics reads, authors' uploads) has one or more
 windows from the settings, written in the `limits` notation ("60/minute;600/hour"). Several windows make a
 cooldown that grows: three quiz attempts in ten minutes, then wait; six in an hour, then wait longer.
 With REDIS_URL set, every worker and replica counts in the same place; without it, each process counts
@@ -175,6 +175,7 @@ class Limiter:
             "learner_write": parse_many(settings.rate_limit_learner_writes),
             "stats_read": parse_many(settings.rate_limit_stats_reads),
             "attempt": parse_many(settings.quiz_attempt_limits),
+            "author_upload": parse_many(settings.rate_limit_author_uploads),  # drafts per author (app.author)
         }
         for windows in self.windows.values():  # shortest first: see `_take`
             windows.sort(key=lambda window: window.get_expiry())

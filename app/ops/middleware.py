@@ -8,6 +8,8 @@ import logging
 import os
 import re
 import time
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from prometheus_client import Counter, Histogram
 
@@ -22,19 +24,33 @@ LATENCY = Histogram(
 )
 
 
-class BodyLimitMiddleware:
-    """Refuses bodies over max_bytes with 413, by Content-Length or while streaming."""
+@dataclass(frozen=True)
+class RouteBodyLimit:
+    """A route's own body limit, and what its refusal says (`{limit}` is filled in)."""
 
-    def __init__(self, app, max_bytes: int) -> None:
+    max_bytes: int
+    code: str = "payload_too_large"
+    message: str = "request body is larger than the limit of {limit} bytes"
+
+
+class BodyLimitMiddleware:
+    """Refuses bodies over max_bytes with 413, by Content-Length or while streaming.
+
+    `routes` gives a few (method, path) their own limit and message instead: an author's zip
+    (POST /api/v1/author/drafts) may be as large as AUTHOR_ZIP_MAX_BYTES, every other body MAX_BODY_BYTES."""
+
+    def __init__(self, app, max_bytes: int, routes: Mapping[tuple[str, str], RouteBodyLimit] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default = RouteBodyLimit(max_bytes)
+        self.routes = dict(routes or {})
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        limit = self.routes.get((scope.get("method", ""), scope.get("path", "")), self.default)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            return await self._refuse(send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit.max_bytes):
+            return await self._refuse(send, limit)
         received = 0
 
         async def limited_receive():
@@ -42,17 +58,15 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise PayloadTooLarge(self._message())
+                if received > limit.max_bytes:
+                    raise PayloadTooLarge(limit.message.format(limit=limit.max_bytes), code=limit.code)
             return message
 
         return await self.app(scope, limited_receive, send)
 
-    def _message(self) -> str:
-        return f"request body is larger than the limit of {self.max_bytes} bytes"
-
-    async def _refuse(self, send) -> None:
-        body = json.dumps(error_body("payload_too_large", self._message())).encode()
+    @staticmethod
+    async def _refuse(send, limit: RouteBodyLimit) -> None:
+        body = json.dumps(error_body(limit.code, limit.message.format(limit=limit.max_bytes))).encode()
         await send(
             {
                 "type": "http.response.start",

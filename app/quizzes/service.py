@@ -7,29 +7,16 @@ certificate) is decided by the learner layer above it.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import (
-    BindParameter,
-    Integer,
-    String,
-    bindparam,
-    case,
-    cast,
-    delete,
-    func,
-    literal,
-    null,
-    union_all,
-    update,
-)
-from sqlalchemy import select as core_select  # typed for any number of columns (sqlmodel's select: up to 4)
+from sqlalchemy import BindParameter, Integer, String, bindparam, case, cast, delete, func, union_all
 from sqlmodel import Session, col, select
 
 from app.catalogue.service import QuizView
-from app.db import Writes, inserting, table_of
+from app.db import UtcDateTime, Writes, inserting, table_of, tagged
 from app.errors import Conflict
 from app.quizzes.forms import hint
 from app.quizzes.grading import Grade, grade
@@ -44,25 +31,39 @@ class AttemptState:
     previous: tuple[str, str, str] | None  # (course, quiz, stored reply as JSON) of the same attempt id
     made: int  # attempts at this quiz so far: the number of the next form
     passed: bool  # one of them passed
+    first_passes: dict[str, datetime]  # quiz slug -> first pass, for every quiz of the course passed so far
+
+
+# Each row of the state query says what it holds in `kind`; its other columns are NULL.
+PREVIOUS = "previous"  # course, quiz, result: the attempt sent with this id before
+QUIZ = "quiz"  # quiz, made, first_pass: the learner's attempts at one quiz of the course
+STATE_COLUMNS: dict[str, Any] = {
+    "course": String,
+    "quiz": String,
+    "result": String,
+    "made": Integer,
+    "first_pass": UtcDateTime,
+}
 
 
 @lru_cache(maxsize=1)
 def _state_query():
-    """The UNION ALL behind `attempt_state`, built once (bound: key, id, course, quiz)."""
+    """The UNION ALL behind `attempt_state`, built once (bound: key, id, course)."""
     a = table_of(QuizAttempt).c  # run as Core
     key: BindParameter[str] = bindparam("key")
     return union_all(
-        core_select(
-            literal("a").label("kind"), a.course_slug, a.quiz_slug, cast(a.result, String), null(), null()
-        ).where(a.learner_key == key, a.attempt_id == bindparam("id")),
-        core_select(
-            literal("n"),
-            null(),
-            null(),
-            null(),
-            func.count(),
-            func.coalesce(func.sum(case((a.passed, 1), else_=0)), 0).cast(Integer),
-        ).where(a.learner_key == key, a.course_slug == bindparam("course"), a.quiz_slug == bindparam("quiz")),
+        tagged(
+            QUIZ,
+            STATE_COLUMNS,
+            quiz=a.quiz_slug,
+            made=func.count(),
+            first_pass=func.min(case((a.passed, a.submitted_at))),  # NULL: none passed
+        )
+        .where(a.learner_key == key, a.course_slug == bindparam("course"))
+        .group_by(a.quiz_slug),
+        tagged(PREVIOUS, STATE_COLUMNS, course=a.course_slug, quiz=a.quiz_slug, result=cast(a.result, String)).where(
+            a.learner_key == key, a.attempt_id == bindparam("id")
+        ),
     )
 
 
@@ -70,15 +71,18 @@ def attempt_state(
     session: Session, *, learner_key: str, attempt_id: uuid.UUID | None, course_slug: str, quiz_slug: str
 ) -> AttemptState:
     """The stored attempt with this id (a resend), how many attempts the learner made at the quiz and whether
-    one passed: one round trip."""
-    previous, made, passed = None, 0, 0
-    params = {"key": learner_key, "id": attempt_id, "course": course_slug, "quiz": quiz_slug}
-    for kind, course, quiz, result, n, passes in session.connection().execute(_state_query(), params):
-        if kind == "a":
-            previous = (course, quiz, result)
-        else:
-            made, passed = n, passes
-    return AttemptState(previous, made, bool(passed))
+    one passed, and the first pass of each quiz of the course: one round trip."""
+    previous, made, first_passes = None, 0, {}
+    params = {"key": learner_key, "id": attempt_id, "course": course_slug}
+    for row in session.connection().execute(_state_query(), params):
+        if row.kind == PREVIOUS:
+            previous = (row.course, row.quiz, row.result)
+            continue
+        if row.quiz == quiz_slug:
+            made = row.made
+        if row.first_pass is not None:
+            first_passes[row.quiz] = row.first_pass
+    return AttemptState(previous, made, quiz_slug in first_passes, first_passes)
 
 
 def previous_reply(state: AttemptState, *, course_slug: str, quiz_slug: str) -> AttemptOut | None:
@@ -122,7 +126,21 @@ def review_of(quiz: QuizView, result: Grade, *, passed_before: bool) -> tuple[st
     return policy, questions
 
 
-def record(
+@dataclass(frozen=True)
+class Graded:
+    """A graded attempt before it is stored: the reply, and the score kept even when the reply withholds it."""
+
+    learner_key: str
+    reply: AttemptOut
+    score: int
+
+    def completing(self, certificate: str) -> Graded:
+        """The same attempt, completing the course: its reply (stored, so a resend returns it) says so."""
+        reply = self.reply.model_copy(update={"course_completed": True, "certificate": certificate})
+        return replace(self, reply=reply)
+
+
+def grade_attempt(
     *,
     learner_key: str,
     course_slug: str,
@@ -131,9 +149,8 @@ def record(
     answers: dict[str, list[str]],
     now: datetime,
     passed_before: bool,
-    writes: Writes,
-) -> AttemptOut:
-    """Grade the answers against the served questions; the attempt and its reply go with `writes`."""
+) -> Graded:
+    """Grade the answers against the served questions, and word the reply (nothing is written)."""
     result = grade(quiz, answers)
     policy, questions = review_of(quiz, result, passed_before=passed_before)
     reply = AttemptOut(
@@ -148,33 +165,25 @@ def record(
         questions=questions,
         submitted_at=now,
     )
+    return Graded(learner_key, reply, result.score)
+
+
+def store(graded: Graded, *, writes: Writes) -> None:
+    """The attempt and its final reply go with `writes`: its one write."""
+    reply = graded.reply
     row = {
-        "learner_key": learner_key,
-        "attempt_id": attempt_id,
-        "course_slug": course_slug,
-        "quiz_slug": quiz.slug,
-        "quiz_hash": quiz.content_hash,
-        "score": result.score,
-        "max_score": result.max_score,
-        "passed": result.passed,
+        "learner_key": graded.learner_key,
+        "attempt_id": reply.id,
+        "course_slug": reply.course,
+        "quiz_slug": reply.quiz,
+        "quiz_hash": reply.quiz_hash,
+        "score": graded.score,
+        "max_score": reply.max_score,
+        "passed": reply.passed,
         "result": reply.model_dump(mode="json"),
-        "submitted_at": now,
+        "submitted_at": reply.submitted_at,
     }
     writes.add(inserting(QuizAttempt), [row])
-    return reply
-
-
-def note_certificate(session: Session, *, learner_key: str, reply: AttemptOut, code: str) -> AttemptOut:
-    """This attempt completed the course: the stored reply says so too, so a resend returns the same (the
-    attempt is stored by then: completing a course sends the pending writes first)."""
-    reply = reply.model_copy(update={"course_completed": True, "certificate": code})
-    table = table_of(QuizAttempt)
-    session.execute(
-        update(table)
-        .where(table.c.learner_key == learner_key, table.c.attempt_id == reply.id)
-        .values(result=reply.model_dump(mode="json"))
-    )
-    return reply
 
 
 def first_passes(

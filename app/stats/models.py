@@ -7,7 +7,8 @@ twin: the sum of its contributors' record keys, from which a release derives the
 the cell's perturbation (see app/stats/cellkey.py).
 
 Only releases are published: `stats_release` with its cells (`stats_release_cell`) and daily series
-(`stats_release_day`), computed at scheduled times from the counters.
+(`stats_release_day`), computed at scheduled times from the counters through the continual-release
+streams of `stats_stream` (app/stats/continual.py; private: exact partial sums beside the noised ones).
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ class Rating(SQLModel, table=True):
 
     learner_key: str = Field(foreign_key="learner.key", primary_key=True, max_length=64)
     course_slug: str = Field(primary_key=True, max_length=64)
-    stars: int
+    stars: int  # the learner's rating as they gave it last
+    # What the statistics count: `stars` until the learner has changed it STATS_COUNTED_RATING_CHANGES times
+    # (app/stats/privacy.py bounds what one learner can change); later changes are kept but not counted.
+    counted_stars: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))  # None: `stars`
+    changes: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     rated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -104,6 +109,12 @@ class ReleaseCell(SQLModel, table=True):
     completed: int | None = None
     flagged: int | None = None
     satisfaction: float | None = None
+    # 95% margins (edition 2; None in releases of the first edition and for withheld figures)
+    learners_margin: int | None = None
+    completed_margin: int | None = None
+    flagged_margin: int | None = None
+    ratings: int | None = None  # the published number of ratings behind `satisfaction`
+    satisfaction_margin: float | None = None
 
 
 class ReleaseDay(SQLModel, table=True):
@@ -119,3 +130,17 @@ class ReleaseDay(SQLModel, table=True):
     day: date = Field(primary_key=True)
     completed: int | None = None
     running_total: int | None = None
+    completed_margin: int | None = None  # 95% margins (edition 2)
+    running_total_margin: int | None = None
+    step: int | None = None  # the release step that published this day (edition 2)
+
+
+class StatsStream(SQLModel, table=True):
+    """The state of one family of continual-release streams (private, never published): per locality code,
+    [true total at the last step, exact partial sums by level..., noised partial sums by level...]."""
+
+    __tablename__ = "stats_stream"
+
+    family: str = Field(primary_key=True, max_length=96)  # level/course/measure
+    step: int  # the last release step fed
+    state: dict = Field(sa_column=Column(JSON, nullable=False))

@@ -18,9 +18,9 @@ from app.errors import Conflict, Unprocessable, UnsupportedMediaType, error_resp
 from app.http import BINARY, conditional
 from app.limits.dependencies import StatsRead
 from app.localities import official
-from app.stats import csvout, service
+from app.stats import csvout, datapackage, dictionary, service, xlsx
 from app.stats.models import ALL_COURSES
-from app.stats.schemas import CompletionOut, CompletionRow, Level, ReleaseOut, TargetsOut, TimeseriesOut
+from app.stats.schemas import CompletionOut, Level, ReleaseOut, ReleasesOut, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
 
 router = APIRouter(
@@ -33,8 +33,12 @@ NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modif
 CSV_TEXT = {"type": "string", "description": "CSV with a header row"}
 TABLE: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {"application/json": {}, "text/csv": {"schema": CSV_TEXT}},
-        "description": "JSON, or CSV with format=csv",
+        "content": {
+            "application/json": {},
+            "text/csv": {"schema": CSV_TEXT},
+            xlsx.MEDIA_TYPE: {"schema": BINARY},
+        },
+        "description": "JSON, CSV with format=csv, or an Excel workbook with format=xlsx",
     }
 }
 TARGETS_BODY = {  # read by csv_body, so FastAPI cannot describe it itself; a file as Excel saves it
@@ -47,8 +51,11 @@ TARGETS_BODY = {  # read by csv_body, so FastAPI cannot describe it itself; a fi
     },
 }
 
-TableFormat = TypeAliasType("TableFormat", Literal["json", "csv"])
-Format = Annotated[TableFormat, Query(description="csv: UTF-8 with BOM, for Excel")]
+TableFormat = TypeAliasType("TableFormat", Literal["json", "csv", "xlsx"])
+Format = Annotated[
+    TableFormat, Query(description="csv: UTF-8 with BOM; xlsx: an Excel workbook with a sheet that explains it")
+]
+ReleaseId = Annotated[int | None, Query(ge=1, description="a kept release (GET /stats/releases); default: the latest")]
 
 
 @dataclass(frozen=True)
@@ -81,13 +88,29 @@ async def commune_table(
     return province
 
 
-def _csv(request: Request, header: list[str], rows, release: ReleaseOut, filename: str) -> Response:
-    stamp = [release.id, release.as_of.isoformat()]
-    body = csvout.to_csv([*header, "release", "as_of"], ([*r, *stamp] for r in rows))
+def _download(
+    request: Request,
+    format: str,
+    columns: tuple[dictionary.Column, ...],
+    rows: list[dict[str, Any]],
+    release: ReleaseOut,
+    course: str | None,
+    filename: str,
+) -> Response:
+    """The rows as CSV or XLSX, in the data dictionary's column order, stamped with the release."""
+    stamp = {"release": release.id, "as_of": release.as_of.isoformat(), "course": course or ""}
+    table = [[{**r, **stamp}.get(c.name) for c in columns] for r in rows]
+    if format == "xlsx":
+        title = filename.rsplit(".", 1)[0]
+        body = xlsx.to_xlsx(columns, table, title=title, method=release.method)
+        media_type, filename = xlsx.MEDIA_TYPE, f"{filename}.xlsx"
+    else:
+        body = csvout.to_csv([c.name for c in columns], table)
+        media_type, filename = csvout.MEDIA_TYPE, f"{filename}.csv"
     return conditional(
         request,
         body,
-        media_type=csvout.MEDIA_TYPE,
+        media_type=media_type,
         cache_control=CACHE_CONTROL,
         headers={"Vary": "Authorization, Accept-Encoding", "Content-Disposition": csvout.attachment(filename)},
     )
@@ -103,6 +126,12 @@ def _json(request: Request, body: bytes) -> Response:
     )
 
 
+@router.get("/stats/releases", response_model=ReleasesOut)
+def get_releases(session: ReadSessionDep, _reader: StatsRead) -> ReleasesOut:
+    """Every kept release, newest first, with its method and privacy guarantee (read one with ?release=N)."""
+    return service.releases(session)
+
+
 @router.get("/stats/completion", response_model=CompletionOut, responses={**TABLE, **NOT_MODIFIED})
 def get_completion(
     request: Request,
@@ -110,16 +139,19 @@ def get_completion(
     _reader: StatsRead,
     course: Annotated[CourseKey, Depends(course_key)],
     province: Annotated[str | None, Depends(commune_table)],
+    release: ReleaseId = None,
     format: Format = "json",
 ) -> Response:
-    """Started, completed and flagged per province, or per commune of one province, with a national total."""
-    out = service.completion(session, course_slug=course.slug, course=course.requested, province=province)
+    """Started, completed and flagged per province, or per commune of one province, with a national total; each
+    figure with its 95% margin."""
+    out = service.completion(
+        session, course_slug=course.slug, course=course.requested, province=province, release=release
+    )
     if format == "json":
         return _json(request, out.model_dump_json().encode())
-    header = list(CompletionRow.model_fields)
-    rows = [*out.rows, *([out.province] if out.province else []), out.total]
-    name = f"completion_{course.requested or 'all-courses'}_{province or 'provinces'}_release-{out.release.id}.csv"
-    return _csv(request, header, ([getattr(r, h) for h in header] for r in rows), out.release, name)
+    rows = [r.model_dump() for r in [*out.rows, *([out.province] if out.province else []), out.total]]
+    name = f"completion_{course.requested or 'all-courses'}_{province or 'provinces'}_release-{out.release.id}"
+    return _download(request, format, dictionary.COMPLETION, rows, out.release, course.requested, name)
 
 
 @router.get("/stats/timeseries", response_model=TimeseriesOut, responses={**TABLE, **NOT_MODIFIED})
@@ -129,21 +161,47 @@ def get_timeseries(
     _reader: StatsRead,
     course: Annotated[CourseKey, Depends(course_key)],
     province: Annotated[str | None, Depends(province_code)],
-    start: Annotated[date | None, Query(alias="from", description="first day (default: the programme's start)")] = None,
+    start: Annotated[date | None, Query(alias="from", description="first day (default: the series' first)")] = None,
     end: Annotated[date | None, Query(alias="to", description="last day (default: the release's last day)")] = None,
+    release: ReleaseId = None,
     format: Format = "json",
 ) -> Response:
-    """New completions per day and the running total, nationally or for one province."""
+    """Completions counted at each day's release and their change, nationally or for one province, with margins."""
     series = service.timeseries(
-        session, course_slug=course.slug, course=course.requested, province=province, start=start, end=end
+        session,
+        course_slug=course.slug,
+        course=course.requested,
+        province=province,
+        start=start,
+        end=end,
+        release=release,
     )
     if format == "json":
         return _json(request, series.json())
-    out = series.head
-    rows = ([day.isoformat(), province or "", out.name, done, total] for day, done, total in series.days)
+    head = series.head
+    rows = [
+        {
+            "day": day.isoformat(),
+            "level": head.level,
+            "code": head.code,
+            "name": head.name,
+            "completed": done,
+            "completed_margin": done_margin,
+            "running_total": total,
+            "running_total_margin": total_margin,
+        }
+        for day, done, done_margin, total, total_margin in series.days
+    ]
     first, last = series.days[0][0], series.days[-1][0]
-    name = f"timeseries_{course.requested or 'all-courses'}_{province or 'national'}_{first}_{last}.csv"
-    return _csv(request, ["day", "code", "name", "completed", "running_total"], rows, out.release, name)
+    name = f"timeseries_{course.requested or 'all-courses'}_{head.code}_{first}_{last}"
+    return _download(request, format, dictionary.SERIES, rows, head.release, course.requested, name)
+
+
+@router.get("/stats/datapackage.json", responses={200: {"content": {"application/json": {}}}})
+def get_datapackage(request: Request, settings: SettingsDep, _reader: StatsRead) -> Response:
+    """A Frictionless Data Package describing the CSV downloads: every column's type, unit and meaning."""
+    body = datapackage.describe(settings.public_base_url.rstrip("/") + API_PREFIX)
+    return _json(request, body)
 
 
 @router.post("/admin/stats/releases", response_model=ReleaseOut, status_code=201, responses=error_responses(409))

@@ -64,10 +64,10 @@ class StaticFile:
 _cache: dict[Path, tuple[tuple[int, int], StaticFile]] = {}
 
 
-def load(name: str) -> StaticFile:
-    """A file under static/ (re-read when it changes on disk, so `make run` picks up edits)."""
-    path = (STATIC / name).resolve()
-    if not path.is_relative_to(STATIC.resolve()) or not path.is_file():
+def load(name: str, root: Path = STATIC) -> StaticFile:
+    """A file under static/ (or `root`), re-read when it changes on disk, so `make run` picks up edits."""
+    path = (root / name).resolve()
+    if not path.is_relative_to(root.resolve()) or not path.is_file():
         raise NotFound(f"no such file: {name}", code="not_found")
     stat = path.stat()
     key = (stat.st_mtime_ns, stat.st_size)

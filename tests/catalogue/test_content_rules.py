@@ -225,4 +225,4 @@ def test_the_bundled_curriculum_is_valid(capsys):
     """`make test` checks the shipped content/ too (CI also runs `content validate content` on its own)."""
     bundled = Path(__file__).resolve().parents[2] / "content"
     assert main(["content", "validate", str(bundled)]) == 0
-    assert "ok: 4 course(s)" in capsys.readouterr().out
+    assert "ok: 5 course(s)" in capsys.readouterr().out

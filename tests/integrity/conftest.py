@@ -10,7 +10,6 @@ import pytest
 
 from app.catalogue.importer import import_content
 from app.learners import service as learner_service
-from app.progress import service as progress_service
 
 INTEGRITY = Path(__file__).resolve().parent.parent / "fixtures" / "integrity"
 COURSE = "hoc-that"
@@ -41,7 +40,6 @@ def clock(monkeypatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(time, "time", lambda: clock.now)
     monkeypatch.setattr(learner_service, "utcnow", clock.utc)
-    monkeypatch.setattr(progress_service, "utcnow", clock.utc)
     return clock
 
 

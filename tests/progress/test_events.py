@@ -178,7 +178,7 @@ def test_writes_go_as_one_statement_on_postgresql_and_a_rebuild_in_chunks(sessio
 
     key = "f" * 64
     identity = Identity(issuer="i", subject="s", scopes=frozenset({"learner"}), locality="00070", learner_key=key)
-    ensure_learner(session, identity=identity, shards=1)
+    ensure_learner(session, identity=identity, shards=1, counted_moves=1)
     writes = Writes()
     events = [{"learner_key": key, "event_id": uuid.uuid4(), "received_at": T0} for _ in range(n)]
     lessons = [{"learner_key": key, "course_slug": "c", "lesson_slug": f"l{i}", "completed_at": T0} for i in range(n)]

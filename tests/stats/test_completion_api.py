@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+import re
+import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.stats import dictionary, xlsx
+from app.stats import release as releasing
 from tests.stats.seeding import LAUNCH, enrol
 
 URL = "/api/v1/stats/completion"
@@ -17,7 +21,7 @@ THU_DAU_MOT = "25747"  # TP Hồ Chí Minh (79)
 HA_GIANG_2 = "00691"  # Tuyên Quang (08)
 
 
-D = 1  # the tests' STATS_NOISE_MAX
+D = 0  # tests run with the noise off (tests/conftest.py); tests/stats/test_privacy.py measures it
 
 
 @pytest.fixture
@@ -57,7 +61,10 @@ def test_every_province_from_the_release_small_rows_withheld_whole(client, auth,
     assert body["release"]["id"] == country and body["release"]["method"]["k"] == 3
     assert len(rows) == 34 and rows["01"]["name"] == "Thành phố Hà Nội"
     assert near(rows["08"]["learners"], 10) and near(rows["08"]["completed"], 6)
-    assert rows["08"]["completion_rate"] == round(rows["08"]["completed"] / rows["08"]["learners"], 3)
+    assert rows["08"]["completion_rate"] == 0.6 and rows["08"]["completion_rate_margin"] == 0
+    assert rows["08"]["level"] == "province" and body["total"]["level"] == "national"
+    assert body["total"]["code"] == "national" and body["release"]["edition"] == 2
+    assert body["release"]["as_of"].endswith("+07:00")  # Vietnam time, like the days
     assert near(rows["01"]["learners"], 5) and near(rows["01"]["completed"], 4)
     # 2 learners in 79: fewer than k, so the whole row (learners, completed, rates) is withheld together.
     assert [rows["79"][m] for m in ("learners", "completed", "flagged", "completion_rate")] == [None] * 4
@@ -69,9 +76,10 @@ def test_every_province_from_the_release_small_rows_withheld_whole(client, auth,
 def test_communes_of_one_province_every_one_listed(client, auth, country, seed, release):
     seed(BA_DINH, started=1, completed=0)
     release()
-    body = client.get(URL, params={"course": "an-toan", "province": "01"}, headers=auth("stats")).json()
+    body = client.get(URL, params={"province": "01"}, headers=auth("stats")).json()
     rows = _rows(body)
     assert body["level"] == "commune" and len(rows) == 126
+    assert {row["level"] for row in body["rows"]} == {"commune"} and body["province"]["level"] == "province"
     assert rows[GIANG_VO]["learners"] is None
     assert rows[BA_DINH]["learners"] is None and rows[BA_DINH]["completed"] is None
     assert near(rows[HOAN_KIEM]["learners"], 5)
@@ -106,7 +114,8 @@ def test_figures_change_only_at_releases(client, auth, country, seed, release):
         ({"level": "commune"}, 422, "province_required"),
         ({"level": "province", "province": "01"}, 422, "province_unexpected"),
         ({"level": "district"}, 422, "invalid_request"),
-        ({"format": "xlsx"}, 422, "invalid_request"),
+        ({"format": "pdf"}, 422, "invalid_request"),
+        ({"release": 0}, 422, "invalid_request"),
         ({"province": "0001"}, 422, "invalid_request"),
     ],
 )
@@ -124,24 +133,76 @@ def test_csv_for_excel_names_the_release(client, auth, country):
     disposition = response.headers["content-disposition"]
     assert disposition.startswith(f'attachment; filename="completion_an-toan_provinces_release-{country}.csv"')
     assert "filename*=UTF-8''" in disposition
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == [
-        "code",
-        "name",
-        "learners",
-        "completed",
-        "flagged",
-        "completion_rate",
-        "target",
-        "coverage_rate",
-        "satisfaction",
-        "release",
-        "as_of",
-    ]
-    by_code = {row[0]: row for row in rows[1:]}
-    assert by_code["79"][1] == "Thành phố Hồ Chí Minh" and by_code["79"][2] == ""  # withheld: empty cell
-    assert near(int(by_code["08"][2]), 10) and by_code["08"][9] == str(country)
-    assert len(rows) == 1 + 34 + 1
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == [column.name for column in dictionary.COMPLETION]
+    by_code = {row["code"]: row for row in rows}
+    assert by_code["79"]["name"] == "Thành phố Hồ Chí Minh" and by_code["79"]["learners"] == ""  # withheld
+    assert by_code["08"]["learners"] == "10" and by_code["08"]["release"] == str(country)
+    assert by_code["08"]["level"] == "province" and by_code["national"]["level"] == "national"
+    assert by_code["08"]["course"] == "an-toan" and by_code["08"]["as_of"].endswith("+07:00")
+    assert len(rows) == 34 + 1
+
+
+def test_xlsx_keeps_codes_as_text_and_explains_itself(client, auth, country):
+    response = client.get(URL, params={"province": "01", "format": "xlsx"}, headers=auth("stats"))
+    assert response.status_code == 200 and response.headers["content-type"].startswith(xlsx.MEDIA_TYPE)
+    assert '.xlsx"' in response.headers["content-disposition"]
+    book = zipfile.ZipFile(io.BytesIO(response.content))
+    names = book.namelist()
+    assert "xl/worksheets/sheet1.xml" in names and "xl/worksheets/sheet2.xml" in names
+    strings = book.read("xl/sharedStrings.xml").decode()
+    assert "Người học" in strings and "Sai số ±" in strings and "Giải thích" in book.read("xl/workbook.xml").decode()
+    assert ">00070<" in strings  # Hoàn Kiếm's code as text, leading zeros kept
+    sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    codes = re.findall(r'<c r="B\d+"[^>]*>', sheet)  # column B: the codes
+    assert len(codes) == 1 + 126 + 2 and all('t="s"' in cell for cell in codes)  # all text, none a number
+
+
+def test_datapackage_describes_the_csv_columns(client, auth, content):
+    response = client.get("/api/v1/stats/datapackage.json", headers=auth("stats"))
+    assert response.status_code == 200
+    package = response.json()
+    resources = {r["name"]: r for r in package["resources"]}
+    fields = [f["name"] for f in resources["completion-by-province"]["schema"]["fields"]]
+    assert fields == [column.name for column in dictionary.COMPLETION]
+    series = [f["name"] for f in resources["completion-timeseries"]["schema"]["fields"]]
+    assert series == [column.name for column in dictionary.SERIES]
+    code = next(f for f in resources["completion-by-province"]["schema"]["fields"] if f["name"] == "code")
+    assert code["type"] == "string"
+
+
+def test_rates_keep_four_significant_digits(client, auth, content, seed, release):
+    seed(HA_GIANG_2, started=20, completed=20)
+    assert (
+        client.put(
+            "/api/v1/admin/targets",
+            content="code,adults\n08,7000000\n",
+            headers={**auth("admin"), "Content-Type": "text/csv"},
+        ).status_code
+        == 200
+    )
+    release()
+    row = _rows(client.get(URL, headers=auth("stats")).json())["08"]
+    assert row["coverage_rate"] == 2.857e-06  # 20 of 7,000,000: not 0.0
+
+
+def test_every_kept_release_can_be_read(client, auth, country, seed, release):
+    seed(HA_GIANG_2, started=5, completed=5)
+    second = release()
+    listed = client.get("/api/v1/stats/releases", headers=auth("stats")).json()["releases"]
+    assert [r["id"] for r in listed] == [second, country]
+    assert listed[0]["method"]["guarantee"]["epsilon"] == 0  # noise off in tests: no guarantee, and it says so
+    old = client.get(URL, params={"course": "an-toan", "release": country}, headers=auth("stats")).json()
+    new = client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()
+    assert (old["release"]["id"], _rows(old)["08"]["learners"]) == (country, 10)
+    assert (new["release"]["id"], _rows(new)["08"]["learners"]) == (second, 15)
+    gone = client.get(URL, params={"release": 9999}, headers=auth("stats"))
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "release_not_found"
+
+
+def test_commune_tables_are_for_all_courses_only(client, auth, country):
+    response = client.get(URL, params={"course": "an-toan", "province": "01"}, headers=auth("stats"))
+    assert response.status_code == 422 and response.json()["error"]["code"] == "commune_by_course_not_published"
 
 
 def test_etag_and_cache_control_let_dashboards_poll_cheaply(client, auth, country, seed, release):
@@ -156,24 +217,34 @@ def test_etag_and_cache_control_let_dashboards_poll_cheaply(client, auth, countr
     assert changed.status_code == 200 and changed.headers["etag"] != etag
 
 
-def test_timeseries_running_totals_from_the_release(client, auth, content, seed, release):
-    seed(HA_GIANG_2, started=5, completed=5)
-    seed(HA_GIANG_2, started=1, completed=1, completed_at=LAUNCH + timedelta(days=1))
-    seed(HA_GIANG_2, started=4, completed=4, completed_at=LAUNCH + timedelta(days=3))
-    release()
-    params = {"course": "an-toan", "province": "08", "from": "2026-05-01", "to": "2026-05-05"}
+def test_timeseries_running_totals_from_the_releases(client, auth, content, seed, session, settings):
+    """Each release adds its own day; a day once published never changes (noise off: exact figures)."""
+    days = [datetime(2026, 5, 1, 3, tzinfo=UTC) + timedelta(days=n) for n in (0, 1, 3)]
+    ids = []
+    for day, completed in zip(days, (5, 1, 4), strict=True):
+        seed(HA_GIANG_2, started=completed, completed=completed)
+        ids.append(_publish(session, settings, day))
+    params = {"course": "an-toan", "province": "08", "from": "2026-05-01", "to": "2026-05-04"}
     body = client.get(SERIES, params=params, headers=auth("stats")).json()
-    assert body["name"] == "Tuyên Quang" and body["release"]["id"]
+    assert body["name"] == "Tuyên Quang" and body["release"]["id"] == ids[-1]
+    assert (body["level"], body["code"]) == ("province", "08")
     rows = body["rows"]
-    assert [r["day"] for r in rows] == ["2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04", "2026-05-05"]
-    totals = [r["running_total"] for r in rows]
-    assert near(totals[0], 5) and near(totals[-1], 10) and totals == sorted(totals)
-    for before, after in zip(rows, rows[1:], strict=False):
-        assert after["completed"] == after["running_total"] - before["running_total"]
-    table = client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()
-    assert _rows(table)["08"]["completed"] == totals[-1]  # the series tail is the table total
-    later = client.get(SERIES, params={**params, "from": "2026-05-03"}, headers=auth("stats")).json()
-    assert later["rows"] == rows[2:]  # the same figures whatever the window
+    assert [r["day"] for r in rows] == ["2026-05-01", "2026-05-02", "2026-05-03", "2026-05-04"]
+    assert [r["running_total"] for r in rows] == [5, 6, None, 10]  # no release on 05-03
+    assert [r["completed"] for r in rows] == [5, 1, None, 4]  # the change since the last published day
+    table = client.get(URL, params={"course": "an-toan", "release": ids[-1]}, headers=auth("stats")).json()
+    assert _rows(table)["08"]["completed"] == 10  # the series tail is the table total
+    earlier = client.get(SERIES, params={**params, "to": "2026-05-02", "release": ids[1]}, headers=auth("stats"))
+    assert earlier.json()["rows"] == rows[:2]  # frozen: the same figures in every later release
+    national = client.get(SERIES, params={"course": "an-toan"}, headers=auth("stats")).json()
+    assert national["code"] == "national" and national["level"] == "national"
+
+
+def _publish(session, settings, as_of) -> int:
+    found = releasing.publish(session, settings=settings, slot=as_of.isoformat(), as_of=as_of, keep=31)
+    assert found is not None and found.id is not None
+    session.flush()
+    return found.id
 
 
 def test_timeseries_of_a_small_province_is_withheld(client, auth, country):
@@ -182,12 +253,11 @@ def test_timeseries_of_a_small_province_is_withheld(client, auth, country):
 
 
 def test_timeseries_csv_and_bounded_ranges(client, auth, country):
-    response = client.get(
-        SERIES, params={"format": "csv", "from": "2026-05-01", "to": "2026-05-02"}, headers=auth("stats")
-    )
+    response = client.get(SERIES, params={"format": "csv"}, headers=auth("stats"))
     assert response.content.startswith(b"\xef\xbb\xbf")
-    lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "day,code,name,completed,running_total,release,as_of" and len(lines) == 3
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert list(rows[0]) == [column.name for column in dictionary.SERIES]
+    assert rows[-1]["code"] == "national" and rows[-1]["level"] == "national" and rows[-1]["running_total"] == "11"
     for params, code in [
         ({"from": "0001-01-01"}, "before_programme"),
         ({"from": "9990-01-01", "to": "9999-12-31"}, "after_release"),

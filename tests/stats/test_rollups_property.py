@@ -22,6 +22,7 @@ from tests.stats.seeding import LAUNCH, enrol
 COMMUNES = ("00070", "00004", "00691")  # two in Hà Nội, one in Tuyên Quang
 COURSES = ("an-toan", "tu-chon")
 SHARDS = 3
+MOVES, CHANGES = 1, 1  # the privacy bounds: moves and rating changes beyond these are not counted
 
 learner = st.integers(0, 3)
 moment = st.integers(0, 72).map(lambda hours: LAUNCH + timedelta(hours=hours))  # crosses Vietnam midnights
@@ -46,7 +47,7 @@ def _identity(number: int, commune: str) -> Identity:
 
 def _complete(session, identity: Identity, course: str, at) -> None:
     """As the progress code does: lock the learner, change their rows, apply the difference."""
-    with learners.changing(session, identity=identity, shards=SHARDS) as row:
+    with learners.changing(session, identity=identity, shards=SHARDS, counted_moves=MOVES) as row:
         enrolment = session.get(Enrolment, (row.key, course)) or Enrolment(
             learner_key=row.key, course_slug=course, started_at=at
         )
@@ -71,13 +72,15 @@ def _run(session, events) -> None:
             _complete(session, identity, args[0], args[1])
         elif name == "rate":
             try:  # a rating counts only from a learner who started the course
-                with learners.changing(session, identity=identity, shards=SHARDS) as row:
-                    learners.rate(session, learner_key=row.key, course_slug=args[0], stars=args[1])
+                with learners.changing(session, identity=identity, shards=SHARDS, counted_moves=MOVES) as row:
+                    learners.rate(
+                        session, learner_key=row.key, course_slug=args[0], stars=args[1], counted_changes=CHANGES
+                    )
             except Conflict:
                 pass
         elif name == "move":
             home[number] = args[0]
-            learners.ensure_learner(session, identity=_identity(number, args[0]), shards=SHARDS)
+            learners.ensure_learner(session, identity=_identity(number, args[0]), shards=SHARDS, counted_moves=MOVES)
         else:
             learners.erase(session, learner_key=identity.learner_key, shards=SHARDS)
         session.flush()

@@ -6,6 +6,7 @@ import uuid
 
 from sqlmodel import select
 
+from app.localities.official import COMMUNES_BY_PROVINCE
 from app.stats.models import ALL_COURSES, CompletionRollup, Rating
 from app.stats.targets import parse_targets
 
@@ -25,12 +26,14 @@ def test_targets_give_coverage_and_provinces_default_to_their_communes(client, a
     assert response.status_code == 200, response.text
     assert response.json() == {"updated": 3, "provinces": 1, "communes": 2}
     rows = {r["code"]: r for r in client.get(URL, headers=auth("stats")).json()["rows"]}
-    assert rows["08"]["target"] == 400 and rows["08"]["coverage_rate"] == round(rows["08"]["completed"] / 400, 3)
+    assert rows["08"]["target"] == 400 and rows["08"]["coverage_rate"] == 6 / 400  # noise off in tests
+    assert rows["08"]["target_communes"] == 2 and rows["08"]["communes"] == len(COMMUNES_BY_PROVINCE["08"])
+    assert rows["01"]["target_communes"] == 0  # 01's own figure, none of its communes
     assert rows["01"]["target"] == 8_000_000 and rows["01"]["coverage_rate"] is None  # nobody in 01: withheld
     assert rows["79"]["target"] is None and rows["79"]["coverage_rate"] is None
     communes = {r["code"]: r for r in client.get(URL, params={"province": "08"}, headers=auth("stats")).json()["rows"]}
     completed = communes["00691"]["completed"]
-    assert communes["00691"]["target"] == 300 and communes["00691"]["coverage_rate"] == round(completed / 300, 3)
+    assert communes["00691"]["target"] == 300 and communes["00691"]["coverage_rate"] == 0.02 == completed / 300
     assert _put(client, auth, "code,adults\n00691,600\n").status_code == 200  # an upsert
     rows = {r["code"]: r for r in client.get(URL, headers=auth("stats")).json()["rows"]}
     assert rows["08"]["target"] == 700
@@ -113,16 +116,23 @@ def test_satisfaction_is_published_from_enough_ratings_to_one_decimal(client, au
     _rate(client, auth, "a", 5)
     release()
     rows = {r["code"]: r for r in client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()["rows"]}
-    # 1 rating: under the minimum (3 in tests) even with the largest noise (+1 in tests). With 2 it was a coin
-    # toss: 2 + 1 reaches 3, and the cell key (from the learners' keys, new every run) decides.
-    assert rows["08"]["satisfaction"] is None
+    assert rows["08"]["satisfaction"] is None  # 1 rating: under the minimum (3 in tests)
     for sub in ("b", "c", "d", "e", "f"):
         _rate(client, auth, sub, 3)
     release()
     body = client.get(URL, params={"course": "an-toan"}, headers=auth("stats")).json()
-    published = {r["code"]: r for r in body["rows"]}["08"]["satisfaction"]
-    assert published is not None and round(published, 1) == published and 1.0 <= published <= 5.0
-    assert abs(published - 3.5) <= 1.5  # perturbed sums of 6 ratings, noise at most ±1 (tests) on each
+    row = {r["code"]: r for r in body["rows"]}["08"]
+    assert row["satisfaction"] == 3.3 and row["ratings"] == 6  # (5 + 5 x 3) / 6, noise off in tests
+    assert row["satisfaction_margin"] == 0
+
+
+def test_rating_changes_beyond_the_counted_ones_are_kept_but_not_counted(client, auth, content, session):
+    """The privacy bound (STATS_COUNTED_RATING_CHANGES, 2 by default): the learner sees their latest rating."""
+    for stars in (1, 2, 3, 4):
+        assert _rate(client, auth, "a", stars).json()["stars"] == stars
+    rating = session.exec(select(Rating)).one()
+    assert (rating.stars, rating.counted_stars, rating.changes) == (4, 3, 3)
+    assert _rollup(session, "an-toan") == (1, 3)
 
 
 def test_moving_commune_moves_the_rating(client, auth, content, session):

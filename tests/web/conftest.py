@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,10 +76,10 @@ class Server:
             return handle.read().decode(errors="replace")
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[Server]:
-    """`python -m app serve` on a free port, a fresh SQLite file, the fixture courses, DEV_TOKENS=true."""
-    workdir = tmp_path_factory.mktemp("web-server")
+@contextmanager
+def serving(workdir: Path, **env: str) -> Iterator[Server]:
+    """`python -m app serve` on a free port in `workdir`: a fresh SQLite file there unless `env` names a
+    DATABASE_URL, the fixture courses, DEV_TOKENS=true; `env` adds or overrides settings."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -92,6 +93,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
         "CATALOGUE_REFRESH_SECONDS": "0",
         # Every simulated learner of every browser test comes from 127.0.0.1 within a few minutes.
         "RATE_LIMIT_CLIENT": "100000/minute",
+        **env,
     }
     log = workdir / "server.log"
     with log.open("wb") as out:
@@ -113,12 +115,21 @@ def server(tmp_path_factory) -> Iterator[Server]:
             process.kill()
             pytest.fail(f"server did not start:\n{log.read_text()}")
         time.sleep(0.2)
-    yield Server(base=base, log=log, process=process)
-    process.terminate()
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield Server(base=base, log=log, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[Server]:
+    """`python -m app serve` on a free port, a fresh SQLite file, the fixture courses, DEV_TOKENS=true."""
+    with serving(tmp_path_factory.mktemp("web-server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

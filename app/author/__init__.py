@@ -1,0 +1,1 @@
+"""Authors publish without a terminal: drafts from a zip, problems, diff, preview, publish, history, rollback."""

@@ -1,0 +1,90 @@
+"""A draft course exactly as learners will get it: lessons rendered by the importer's own code, quizzes without keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.author.schemas import CoursePreview, OptionPreview, QuestionPreview, QuizPreview
+from app.catalogue.importer import rendered_lessons
+from app.catalogue.parsed import CourseSource
+from app.catalogue.schemas import CourseDetail, LessonOut, LessonOutline, ModuleOutline, QuizOutline, TermOut
+
+
+def course_preview(source: CourseSource, *, asset_path: str, created_at: datetime) -> CoursePreview:
+    """Every lesson, quiz (as a learner sees it: no right answers, no explanations), term and picture of a course."""
+    lessons = rendered_lessons(source, asset_path=asset_path)
+    by_module: dict[str, list[LessonOutline]] = {}
+    for lesson in lessons:
+        entry = LessonOutline(
+            slug=lesson.slug, title=lesson.title, minutes=lesson.minutes, assets=[asset_path + n for n in lesson.assets]
+        )
+        by_module.setdefault(lesson.module, []).append(entry)
+    outline = [
+        ModuleOutline(
+            slug=module.slug,
+            title=module.title,
+            summary=module.summary,
+            lessons=by_module.get(module.slug, []),
+            quiz=QuizOutline(
+                id=module.quiz.slug,
+                title=module.quiz.title,
+                questions=len(module.quiz.questions),
+                pass_ratio=module.quiz.pass_ratio,
+            )
+            if module.quiz
+            else None,
+        )
+        for module in source.modules
+    ]
+    quizzes = [module.quiz for module in source.modules if module.quiz is not None]
+    detail = CourseDetail(
+        slug=source.slug,
+        title=source.title,
+        summary=source.summary,
+        sequential=source.sequential,
+        modules=len(source.modules),
+        lessons=len(lessons),
+        quizzes=len(quizzes),
+        minutes=sum(lesson.minutes or 0 for lesson in lessons),
+        content_hash=source.content_hash(),
+        published_at=created_at,
+        pass_ratio=source.pass_ratio,
+        outline=outline,
+    )
+    return CoursePreview(
+        course=detail,
+        lessons=[
+            LessonOut(
+                course=source.slug,
+                slug=lesson.slug,
+                title=lesson.title,
+                module=lesson.module,
+                prev=lesson.prev,
+                next=lesson.next,
+                minutes=lesson.minutes,
+                html=lesson.html,
+                assets=[asset_path + name for name in lesson.assets],
+            )
+            for lesson in lessons
+        ],
+        quizzes=[
+            QuizPreview(
+                id=quiz.slug,
+                title=quiz.title,
+                pass_ratio=quiz.pass_ratio,
+                ask=quiz.ask,
+                review=quiz.review,
+                questions=[
+                    QuestionPreview(
+                        id=q.id,
+                        text=q.text,
+                        multiple=q.multiple,
+                        options=[OptionPreview(id=o.id, text=o.text) for o in q.options],
+                    )
+                    for q in quiz.questions
+                ],
+            )
+            for quiz in quizzes
+        ],
+        glossary=[TermOut(id=t.id, term=t.term, explanation=t.explanation) for t in source.glossary],
+    )

@@ -1,0 +1,53 @@
+/* Vietnamese formatting of published figures, and a small DOM helper. Nothing here computes a statistic:
+   a figure is shown as the API gives it (a rate as a percentage of the same value), or marked withheld. */
+
+export const VN_TIME = "Asia/Ho_Chi_Minh";
+
+const integer = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 0 });
+const significant = new Intl.NumberFormat("vi-VN", { maximumSignificantDigits: 4 });
+const stars = new Intl.NumberFormat("vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 2 });
+
+/* h("p", {class: "x"}, "text", child): text is always set as text, never parsed as HTML. */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else if (key === "class") el.className = value;
+    else el.setAttribute(key, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+/* How each kind of figure reads: integers with thousands dots, rates as percentages (4 significant
+   digits, as published), mean stars with their decimal. */
+export const KINDS = {
+  count: (v) => integer.format(v),
+  rate: (v) => `${significant.format(v * 100)} %`,
+  stars: (v) => stars.format(v),
+};
+
+export function figure(kind, value) {
+  return value === null || value === undefined ? null : KINDS[kind](value);
+}
+
+/* "06/12/2026 lúc 00:00" in Vietnam time, whatever the reader's own time zone. */
+export function vnDateTime(iso) {
+  const moment = new Date(iso);
+  const day = new Intl.DateTimeFormat("vi-VN", { timeZone: VN_TIME, day: "2-digit", month: "2-digit", year: "numeric" }).format(moment);
+  const time = new Intl.DateTimeFormat("vi-VN", { timeZone: VN_TIME, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(moment);
+  return `${time} ngày ${day}`;
+}
+
+export function vnDate(moment) {
+  return new Intl.DateTimeFormat("vi-VN", { timeZone: VN_TIME, day: "2-digit", month: "2-digit", year: "numeric" }).format(moment);
+}
+
+/* The official name without "Thành phố " (the tile label; the full name is the tile's title). */
+export function shortName(name) {
+  return name.replace(/^Thành phố /, "");
+}
