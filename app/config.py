@@ -7,7 +7,7 @@ import ipaddress
 import json
 import os
 import secrets
-from datetime import date, time
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -131,6 +131,7 @@ class Settings(BaseSettings):
     # A Markdown file past this is refused before it is parsed (an 800 KB table took 8.5 s and 576 MB).
     content_max_markdown_bytes: int = Field(default=64 * 1024, ge=1024)
     content_max_svg_elements: int = Field(default=300, ge=10)  # an SVG drawing with more is refused (slow to draw)
+    content_max_audio_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # a lesson's recorded narration
 
     # Authors' uploads (app/author; docs/operations.md, Limits). Their request body may be AUTHOR_ZIP_MAX_BYTES.
     author_zip_max_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)  # the zip as sent

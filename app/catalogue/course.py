@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
+from app.catalogue.audio import AUDIO_DIR, AUDIO_PATH, check_audio
 from app.catalogue.frontmatter import flag_field, pass_ratio_field, read_front_matter, review_field, text_field
 from app.catalogue.glossary import parse_glossary
 from app.catalogue.images import check_image
@@ -74,7 +75,7 @@ def parse_course(root: str, slug: str, files: Mapping[str, bytes], rules: Conten
         found.out("course.md").error(1, "missing course.md")
         return CourseParse(None, found.problems)
     course = _course_meta(slug, found)
-    course.images = _images(found, rules)
+    course.images = _with_recordings(_images(found, rules), found, rules)
     if GLOSSARY in files:
         text = found.text(GLOSSARY)
         course.glossary = parse_glossary(text, found.out(GLOSSARY)) if text is not None else []
@@ -102,7 +103,7 @@ def _course_meta(slug: str, found: _Files) -> CourseSource:
     return course
 
 
-def _images(found: _Files, rules: ContentRules) -> dict[str, ImageAsset]:
+def _images(found: _Files, rules: ContentRules) -> UsableImages:
     images: dict[str, ImageAsset] = {}
     refused: set[str] = set()
     for rel in sorted(found.files):
@@ -130,6 +131,30 @@ def _images(found: _Files, rules: ContentRules) -> dict[str, ImageAsset]:
         else:
             refused.add(rel)
     return UsableImages(images, refused)
+
+
+def _with_recordings(images: UsableImages, found: _Files, rules: ContentRules) -> UsableImages:
+    """The course's usable media: its pictures and the recordings of its audio/ directory."""
+    usable, refused = dict(images), set(images.refused)
+    for rel in sorted(found.files):
+        if not rel.startswith(f"{AUDIO_DIR}/"):
+            continue
+        if not AUDIO_PATH.fullmatch(rel):
+            stem, dot, extension = rel.removeprefix(f"{AUDIO_DIR}/").rpartition(".")
+            proposal = f"{slugify(stem or extension) or 'bai-doc'}{dot}{extension.lower() if stem else ''}"
+            message = (
+                "recording file names are lowercase a-z, 0-9, '-', '_' with .mp3, .opus or .ogg: "
+                f"rename it '{AUDIO_DIR}/{proposal}'"
+            )
+            found.out(rel).error(1, message)
+            refused.add(rel)
+            continue
+        asset = check_audio(rel, found.files[rel], found.out(rel), max_bytes=rules.max_audio_bytes)
+        if asset is None:
+            refused.add(rel)
+        else:
+            usable[rel] = asset
+    return UsableImages(usable, refused)
 
 
 def _module_directories(found: _Files) -> dict[str, dict[str, str]]:

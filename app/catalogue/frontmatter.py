@@ -18,7 +18,7 @@ Kind = Literal["course", "module", "lesson", "quiz", "glossary"]
 KEYS: dict[Kind, set[str]] = {
     "course": {"title", "summary", "sequential", "pass_ratio", "review"},
     "module": {"title", "summary"},
-    "lesson": {"title", "minutes", "sources", "reviewed"},
+    "lesson": {"title", "minutes", "sources", "reviewed", "audio"},
     "quiz": {"title", "pass_ratio", "ask", "review"},
     "glossary": {"title"},
 }

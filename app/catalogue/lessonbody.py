@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 from markdown_it.token import Token
 
+from app.catalogue.audio import AUDIO_PATH
 from app.catalogue.frontmatter import (
+    FrontMatter,
     minutes_field,
     read_front_matter,
     reviewed_field,
@@ -57,6 +59,9 @@ def parse_lesson(slug: str, text: str, out: FileProblems, *, images: Collection[
     offset = front.body_offset
     check_try_it_now(tokens, offset, out)
     lesson.images = check_images(tokens, offset, out, images=images)
+    lesson.audio = check_recording(front, out, images=images)
+    if lesson.audio is not None:
+        lesson.images.append(lesson.audio)  # stored, served and downloaded with the lesson's pictures
     for block in prose_blocks(tokens, offset):
         check_sentences(block, out)
         check_legal_numbers(block, out)
@@ -104,6 +109,26 @@ def check_images(tokens: list[Token], offset: int, out: FileProblems, *, images:
         elif src not in used:
             used.append(str(src))
     return used
+
+
+def check_recording(front: FrontMatter, out: FileProblems, *, images: Collection[str]) -> str | None:
+    """The lesson's `audio:` (a recorded narration): a usable file of this course's audio/ directory, or None."""
+    value = front.meta.get("audio")
+    if value is None:
+        return None
+    line = front.line("audio")
+    if not isinstance(value, str) or not AUDIO_PATH.fullmatch(value):
+        out.error(line, "'audio' must name a file of this course's audio/ directory: audio/name.mp3 or .opus")
+        return None
+    if value not in images:
+        refused = isinstance(images, UsableImages) and value in images.refused
+        recordings = [path for path in images if path.startswith("audio/")]
+        guess = did_you_mean(value, recordings)
+        hint = f"; did you mean '{guess}'?" if guess else ""
+        reason = "was refused (see its own message)" if refused else "was not found"
+        out.error(line, f"recording '{value}' {reason} in this course's audio/ directory{hint}")
+        return None
+    return value
 
 
 def _unusable_picture(src: str, images: Collection[str]) -> str:

@@ -78,6 +78,7 @@ class LessonSource:
     sources: list[SourceRef] = field(default_factory=list)
     reviewed: date | None = None
     images: list[str] = field(default_factory=list)  # course-relative paths, in order of first use
+    audio: str | None = None  # course-relative path of its recorded narration (also in `images`, the assets)
     origin: Origin | None = field(default=None, compare=False)
 
     def hash_payload(self) -> dict:
@@ -104,7 +105,8 @@ class GlossaryTerm:
 
 @dataclass(frozen=True)
 class ImageAsset:
-    """An image file of a course, addressed by the SHA-256 of its bytes."""
+    """A media file of a course (a picture, or a lesson's recorded narration), addressed by the SHA-256 of its
+    bytes."""
 
     sha256: str
     media_type: str

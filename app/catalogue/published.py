@@ -6,6 +6,7 @@ instead of once per request is most of what makes the read path fast.
 
 from __future__ import annotations
 
+from app.catalogue.audio import EXTENSIONS as AUDIO_EXTENSIONS
 from app.catalogue.importer import ASSET_PATH
 from app.catalogue.schemas import (
     CourseDetail,
@@ -77,6 +78,7 @@ def _json(model, *, etag: str | None = None) -> Prebuilt:
 
 
 def lesson_response(course: CourseView, view: LessonView) -> Prebuilt:
+    urls = asset_urls(view)
     body = LessonOut(
         course=course.slug,
         slug=view.slug,
@@ -86,7 +88,8 @@ def lesson_response(course: CourseView, view: LessonView) -> Prebuilt:
         next=view.next,
         minutes=view.minutes,
         html=view.html,
-        assets=asset_urls(view),
+        assets=urls,
+        audio=next((url for url in urls if url.endswith(AUDIO_EXTENSIONS)), None),
     )
     return _json(body, etag=view.etag)
 

@@ -20,7 +20,7 @@ from app.http import BINARY
 
 router = APIRouter(prefix=API_PREFIX, tags=["catalogue"], responses=error_responses(404, 422, 503))
 
-ASSET_NAME = re.compile(r"[0-9a-f]{64}\.(?:svg|png|jpg|webp)", re.ASCII)
+ASSET_NAME = re.compile(r"[0-9a-f]{64}\.(?:svg|png|jpg|webp|mp3|opus|ogg)", re.ASCII)
 PICTURES = dict.fromkeys(MEDIA_TYPES.values())  # the media types a picture is served as, each once
 NOT_MODIFIED: dict[int | str, dict[str, Any]] = {304: {"description": "Not modified (If-None-Match matched the ETag)"}}
 

@@ -13,6 +13,7 @@ DEFAULT_MAX_IMAGE_BYTES = 200 * 1024
 DEFAULT_REVIEW_MAX_AGE_DAYS = 365
 DEFAULT_MAX_MARKDOWN_BYTES = 64 * 1024
 DEFAULT_MAX_SVG_ELEMENTS = 300
+DEFAULT_MAX_AUDIO_BYTES = 2 * 1024 * 1024  # about 8 minutes of speech in Opus at 32 kbit/s
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class ContentRules:
     review_max_age_days: int = DEFAULT_REVIEW_MAX_AGE_DAYS
     max_markdown_bytes: int = DEFAULT_MAX_MARKDOWN_BYTES
     max_svg_elements: int = DEFAULT_MAX_SVG_ELEMENTS
+    max_audio_bytes: int = DEFAULT_MAX_AUDIO_BYTES
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ContentRules:
@@ -29,6 +31,7 @@ class ContentRules:
             review_max_age_days=settings.content_review_max_age_days,
             max_markdown_bytes=settings.content_max_markdown_bytes,
             max_svg_elements=settings.content_max_svg_elements,
+            max_audio_bytes=settings.content_max_audio_bytes,
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class CourseSummary(BaseModel):
@@ -28,7 +28,7 @@ class LessonOutline(BaseModel):
     slug: str
     title: str
     minutes: int | None
-    assets: list[str]  # URLs of the lesson's pictures, for "download this course"
+    assets: list[str]  # URLs of the lesson's pictures and recording, for "download this course"
 
 
 class QuizOutline(BaseModel):
@@ -60,7 +60,10 @@ class LessonOut(BaseModel):
     next: str | None
     minutes: int | None
     html: str
-    assets: list[str]  # URLs of the pictures in html (immutable, content-hashed)
+    assets: list[str]  # URLs of the pictures in html and of the recording (immutable, content-hashed)
+    audio: str | None = Field(
+        None, description="URL of the lesson's recorded narration (MP3 or Opus), if any; `html` is its transcript"
+    )
 
 
 class TermOut(BaseModel):

@@ -251,7 +251,7 @@
       h("h1", { id: "lesson-title" }, data.title),
       offlineNote(result),
       data.minutes ? h("p", { class: "muted" }, `Khoảng ${data.minutes} phút`) : null,
-      readAloud(article, data.title),
+      data.audio ? narration(data.audio) : readAloud(article, data.title),
       locked ? h("p", { class: "card" }, "Bài này chưa mở: hãy học xong các bài trước.") : null,
       article,
       h("div", { class: "actions" },
@@ -275,6 +275,14 @@
       synth.addEventListener("voiceschanged", done, { once: true });
       setTimeout(done, 1500);
     });
+  }
+
+  /* A recorded narration (the author's `audio:`): the phone's own player; the lesson below is its transcript.
+     It is one of the lesson's assets, so "download this course" keeps it for offline listening. */
+  function narration(src) {
+    return h("figure", { class: "narration" },
+      h("figcaption", { id: "narration-label" }, "Nghe bài đọc (giọng đọc thu sẵn; lời bài ở ngay bên dưới)"),
+      h("audio", { controls: true, preload: "none", src, "aria-labelledby": "narration-label" }));
   }
 
   function readAloud(article, title) {
