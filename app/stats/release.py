@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, literal
+from sqlalchemy import CursorResult, delete, func, insert, literal, text
 from sqlalchemy import select as core_select  # typed for any number of columns (sqlmodel's select: up to 4)
 from sqlmodel import Session, col, select
 
 from app.catalogue import service as catalogue_service
 from app.clock import local_day
 from app.config import Settings
-from app.db import insert_for, table_of
+from app.db import insert_for, is_postgresql, table_of
 from app.localities.official import COMMUNES, PROVINCES
 from app.stats import continual, privacy
 from app.stats.continual import Stream
@@ -95,7 +95,14 @@ def course_keys(session: Session, truths: Truths, stored: Iterable[str]) -> list
 
 
 def advance_streams(session: Session, *, budget: Budget, truths: Truths) -> Step:
-    """Feed this release's step to every family's streams (state stored back in the caller's transaction)."""
+    """Feed this release's step to every family's streams (state stored back in the caller's transaction).
+
+    Releases of different slots may start at once (the schedule on two workers and an operator's): they take
+    turns here, so each reads the streams the other left and feeds the next step, never the same one twice.
+    """
+    if is_postgresql(session):
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext('stats_release'))"))
+    # On SQLite the release's own INSERT already holds the database's single write lock.
     rows = {row.family: row for row in session.exec(select(StatsStream)).all()}
     number = max((row.step for row in rows.values()), default=0) + 1
     if number > budget.horizon:

@@ -8,10 +8,12 @@ edition (a noise fixed by who is in a cell).
 from __future__ import annotations
 
 import random
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import delete
+from sqlmodel import Session, select
 
 from app.auth.tokens import Identity
 from app.config import Settings
@@ -19,10 +21,11 @@ from app.learners import rebuild
 from app.learners import service as learners
 from app.learners.models import Learner
 from app.localities.official import COMMUNES_BY_PROVINCE
+from app.models import metadata
 from app.progress.models import Enrolment
 from app.stats import continual, privacy
 from app.stats import release as releasing
-from app.stats.models import ReleaseCell, ReleaseDay, StatsRelease
+from app.stats.models import ReleaseCell, ReleaseDay, StatsRelease, StatsStream
 from app.stats.ratings import set_rating
 from tests.stats.seeding import LAUNCH, new_key
 
@@ -129,6 +132,7 @@ def test_a_changed_rating_is_not_visible_exactly(session, app_settings):
         return cell
 
     cells = [province(r) for r in (first, second, third)]
+
     def figures(cell: ReleaseCell) -> tuple:
         return cell.learners, cell.completed, cell.ratings, cell.satisfaction
 
@@ -209,3 +213,31 @@ def test_releases_store_their_guarantee(session, app_settings):
     assert found is not None
     guarantee = found.method["guarantee"]
     assert guarantee["delta"] == 1e-10 and guarantee["epsilon"] > 0 and found.method["step"] == 1
+
+
+def test_releases_started_at_once_feed_consecutive_steps(app_settings, engine):
+    """The schedule on two workers and an operator's release at the same moment: two slots, two steps."""
+    barrier, done = threading.Barrier(2), []
+
+    def publish(slot: str) -> None:
+        with Session(engine) as own:
+            barrier.wait()
+            found = releasing.publish(own, settings=app_settings, slot=slot, as_of=DAY, keep=31)
+            own.commit()
+            assert found is not None
+            done.append(found.method["step"])
+
+    threads = [threading.Thread(target=publish, args=(f"race-{n}",)) for n in range(2)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(done) == [1, 2]
+        with Session(engine) as own:
+            assert {row.step for row in own.exec(select(StatsStream))} == {2}
+    finally:
+        with Session(engine) as own:
+            for table in reversed(metadata.sorted_tables):
+                own.execute(delete(table))
+            own.commit()
