@@ -75,7 +75,7 @@ def parse_course(root: str, slug: str, files: Mapping[str, bytes], rules: Conten
         found.out("course.md").error(1, "missing course.md")
         return CourseParse(None, found.problems)
     course = _course_meta(slug, found)
-    course.images = _with_recordings(_images(found, rules), found, rules)
+    course.images = _images(found, rules)
     if GLOSSARY in files:
         text = found.text(GLOSSARY)
         course.glossary = parse_glossary(text, found.out(GLOSSARY)) if text is not None else []
@@ -104,56 +104,52 @@ def _course_meta(slug: str, found: _Files) -> CourseSource:
 
 
 def _images(found: _Files, rules: ContentRules) -> UsableImages:
-    images: dict[str, ImageAsset] = {}
-    refused: set[str] = set()
-    for rel in sorted(found.files):
-        if not rel.startswith(f"{IMAGES_DIR}/"):
-            continue
-        if not IMAGE_PATH.fullmatch(rel):
-            stem, dot, extension = rel.removeprefix(f"{IMAGES_DIR}/").rpartition(".")
-            proposal = f"{slugify(stem or extension) or 'hinh'}{dot}{extension.lower() if stem else ''}"
-            message = (
-                "image file names are lowercase a-z, 0-9, '-', '_' with .svg, .png, .jpg or .webp: "
-                f"rename it '{IMAGES_DIR}/{proposal}'"
-            )
-            found.out(rel).error(1, message)
-            refused.add(rel)
-            continue
-        asset = check_image(
+    """The course's pictures (images/) and recordings (audio/), each checked; refused paths remembered."""
+
+    def picture(rel: str) -> ImageAsset | None:
+        return check_image(
             rel,
             found.files[rel],
             found.out(rel),
             max_bytes=rules.max_image_bytes,
             max_svg_elements=rules.max_svg_elements,
         )
-        if asset is not None:
-            images[rel] = asset
-        else:
-            refused.add(rel)
-    return UsableImages(images, refused)
 
+    def recording(rel: str) -> ImageAsset | None:
+        return check_audio(rel, found.files[rel], found.out(rel), max_bytes=rules.max_audio_bytes)
 
-def _with_recordings(images: UsableImages, found: _Files, rules: ContentRules) -> UsableImages:
-    """The course's usable media: its pictures and the recordings of its audio/ directory."""
-    usable, refused = dict(images), set(images.refused)
-    for rel in sorted(found.files):
-        if not rel.startswith(f"{AUDIO_DIR}/"):
-            continue
-        if not AUDIO_PATH.fullmatch(rel):
-            stem, dot, extension = rel.removeprefix(f"{AUDIO_DIR}/").rpartition(".")
-            proposal = f"{slugify(stem or extension) or 'bai-doc'}{dot}{extension.lower() if stem else ''}"
-            message = (
-                "recording file names are lowercase a-z, 0-9, '-', '_' with .mp3, .opus or .ogg: "
-                f"rename it '{AUDIO_DIR}/{proposal}'"
-            )
-            found.out(rel).error(1, message)
-            refused.add(rel)
-            continue
-        asset = check_audio(rel, found.files[rel], found.out(rel), max_bytes=rules.max_audio_bytes)
-        if asset is None:
-            refused.add(rel)
-        else:
-            usable[rel] = asset
+    usable: dict[str, ImageAsset] = {}
+    refused: set[str] = set()
+    for directory, pattern, kinds, fallback, check in (
+        (
+            IMAGES_DIR,
+            IMAGE_PATH,
+            "image file names are lowercase a-z, 0-9, '-', '_' with .svg, .png, .jpg or .webp",
+            "hinh",
+            picture,
+        ),
+        (
+            AUDIO_DIR,
+            AUDIO_PATH,
+            "recording file names are lowercase a-z, 0-9, '-', '_' with .mp3, .opus or .ogg",
+            "bai-doc",
+            recording,
+        ),
+    ):
+        for rel in sorted(found.files):
+            if not rel.startswith(f"{directory}/"):
+                continue
+            asset = None
+            if pattern.fullmatch(rel):
+                asset = check(rel)
+            else:
+                stem, dot, extension = rel.removeprefix(f"{directory}/").rpartition(".")
+                proposal = f"{slugify(stem or extension) or fallback}{dot}{extension.lower() if stem else ''}"
+                found.out(rel).error(1, f"{kinds}: rename it '{directory}/{proposal}'")
+            if asset is None:
+                refused.add(rel)
+            else:
+                usable[rel] = asset
     return UsableImages(usable, refused)
 
 
