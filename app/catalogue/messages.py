@@ -174,6 +174,37 @@ _TABLE: list[tuple[str, str, str]] = [
         r"legal document number '(?P<s>[^']*)'",
         "Số hiệu văn bản '{s}' nằm trong thân bài: hãy chuyển xuống ghi chú '> **Căn cứ:** ...' cuối bài.",
     ),
+    ("audio_type", r"recordings must be MP3", "Bản ghi âm phải là tệp MP3 (.mp3) hoặc Opus (.opus, .ogg)."),
+    (
+        "audio_too_large",
+        r"recording is (?P<n>\d+) bytes; the limit is (?P<m>\d+)",
+        "Bản ghi âm nặng {n} byte, quá giới hạn {m} byte.",
+    ),
+    (
+        "audio_bytes_mismatch",
+        r"the file's bytes are not an? (?P<t>MP3|Ogg Opus) recording",
+        "Nội dung tệp không phải bản ghi âm {t} (đuôi tệp không khớp).",
+    ),
+    (
+        "bad_audio_name",
+        r"recording file names are .*rename it '(?P<s>[^']*)'",
+        "Tên tệp ghi âm chỉ gồm chữ thường không dấu, số, '-', '_' và đuôi .mp3, .opus, .ogg: hãy đổi thành '{s}'.",
+    ),
+    (
+        "audio_not_local",
+        r"'audio' must name a file of this course's audio/",
+        "'audio' phải là tệp trong thư mục audio/ của khoá học, ví dụ audio/ten-bai.mp3.",
+    ),
+    (
+        "audio_refused",
+        r"recording '(?P<s>[^']*)' was refused",
+        "Bản ghi âm '{s}' không dùng được: chính tệp ghi âm bị từ chối (xem lỗi của tệp đó).",
+    ),
+    (
+        "audio_not_found",
+        r"recording '(?P<s>[^']*)' was not found(?:.*did you mean '(?P<g>[^']*)'\?)?",
+        "Không tìm thấy bản ghi âm '{s}' trong thư mục audio/{g_vi}.",
+    ),
     ("image_type", r"images must be SVG, PNG, JPEG or WebP", "Hình phải là tệp SVG, PNG, JPEG hoặc WebP."),
     (
         "image_too_large",
@@ -202,6 +233,11 @@ _TABLE: list[tuple[str, str, str]] = [
         "svg_too_many_elements",
         r"SVG refused: (?P<n>\d+) elements \(limit (?P<m>\d+)",
         "SVG bị từ chối: {n} phần tử, quá giới hạn {m}.",
+    ),
+    (
+        "svg_too_complex",
+        r"SVG refused: its shapes hold (?P<n>\d+) numbers \(limit (?P<m>\d+)\)",
+        "SVG bị từ chối: các hình có {n} con số toạ độ, quá giới hạn {m}: hãy vẽ đơn giản hơn.",
     ),
     ("svg_unsafe", r"SVG refused: (?P<s>.*)", "SVG bị từ chối vì không an toàn: {s}."),
     ("svg_no_viewbox", r"SVG has no viewBox", "SVG chưa có viewBox: hình sẽ không co giãn theo màn hình."),
@@ -328,7 +364,7 @@ def describe(problem: Problem) -> tuple[str, str]:
             values["g_vi"] = f"; có phải ý bạn là '{values['g']}'?" if values.get("g") else ""
             values["q_vi"] = f" (ở câu '{values['q']}')" if values.get("q") else ""
             values["p_vi"] = _yaml_vi(values.get("p", ""))
-            return code, template.format(**values)
+            return code, template.format(**values).replace("?.", "?")  # "có phải ý bạn là '…'?" ends the sentence
     return "content_problem", problem.message
 
 

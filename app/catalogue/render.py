@@ -21,6 +21,8 @@ from app.catalogue.parsed import GlossaryTerm
 # glossary marking, the Markdown options), so the next import or start re-renders every course.
 # tests/author/test_renderer_version.py fails when the output changes and this does not.
 RENDERER_VERSION = "2026-12-06.1"
+# (the version, the SHA-256 of tests/fixtures/renderer/lesson.md as rendered by it): bump the version and this with it.
+RENDERER_GOLDEN = ("2026-12-06.1", "b1bffb29c2f77c67340dcf8508ef4e495c436f24154f4b4dbe9c1615e1dfcba5")
 
 lesson_markdown = (
     MarkdownIt("commonmark", {"html": False, "typographer": False})

@@ -149,7 +149,7 @@ def service_worker(request: Request) -> Response:
 
 @static_router.get("/web/{name:path}")
 def static_file(name: str, request: Request) -> Response:
-    if name in ("sw.js", "index.html", "manifest.webmanifest"):
+    if name in ("sw.js", "index.html", "manifest.webmanifest", "author/index.html"):  # served with their own headers
         raise NotFound(f"no such file: {name}", code="not_found")
     return _respond(request, load(name))
 

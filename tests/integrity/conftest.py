@@ -35,11 +35,16 @@ class Clock:
         return self.now - self.started
 
 
+def serve_on(clock: Clock, setattr) -> None:
+    """Make the server read `clock`; setattr is monkeypatch.setattr here, the builtin in scripts/guesser_report.py."""
+    setattr(time, "time", lambda: clock.now)
+    setattr(learner_service, "utcnow", clock.utc)
+
+
 @pytest.fixture
 def clock(monkeypatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(time, "time", lambda: clock.now)
-    monkeypatch.setattr(learner_service, "utcnow", clock.utc)
+    serve_on(clock, monkeypatch.setattr)
     return clock
 
 

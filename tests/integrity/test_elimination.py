@@ -26,13 +26,24 @@ REVIEW_OF = quiz_service.review_of  # the shipped policy, kept before a test rep
 
 
 class Guesser:
-    """Every answer key of one quiz still consistent with the replies, over the questions seen so far."""
+    """Every answer key of one quiz still consistent with the replies, over the questions seen so far.
+
+    Up to ENUMERATED keys it lists them all (the fixture course never has more). Past that (the bundled courses:
+    pools of 10-14 questions, multi-select ones with 31 possible answers) it keeps instead, per question, the
+    answers still possible and the replies that tie several questions together, and draws a key by rejection:
+    uniform over the same consistent keys, so the same strategy, without the list (scripts/guesser_report.py)."""
+
+    ENUMERATED = 200_000
 
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.questions: list[str] = []  # question ids seen, in the order they joined the keys
         self.choices: dict[str, list[frozenset[str]]] = {}  # question id -> possible answers (sets of texts)
-        self.keys: list[tuple[frozenset[str], ...]] = [()]
+        self.keys: list[tuple[frozenset[str], ...]] | None = [()]  # None: too many to list
+        # Past ENUMERATED: each reply that constrains questions jointly, as ((key index, answer picked), ...),
+        # the score said (or None), the right answers needed to pass, passed; and keys drawn not yet answered.
+        self.joint: list[tuple[tuple[tuple[int, frozenset[str]], ...], int | None, int, bool]] = []
+        self.drawn: list[tuple[frozenset[str], ...]] = []
 
     def learn_questions(self, form: dict) -> None:
         for question in form["questions"]:
@@ -43,11 +54,30 @@ class Guesser:
             answers = [frozenset(c) for size in sizes for c in itertools.combinations(texts, size)]
             self.questions.append(question["id"])
             self.choices[question["id"]] = answers
-            self.keys = [key + (answer,) for key in self.keys for answer in answers]
+            self.drawn = []  # drawn over fewer questions
+            if self.keys is not None and len(self.keys) * len(answers) > self.ENUMERATED:
+                self.keys = None
+            if self.keys is not None:
+                self.keys = [key + (answer,) for key in self.keys for answer in answers]
 
     def pick(self, form: dict) -> dict[str, frozenset[str]]:
-        key = self.rng.choice(self.keys)
+        key = self.rng.choice(self.keys) if self.keys is not None else self._draw()
         return {q["id"]: key[self.questions.index(q["id"])] for q in form["questions"]}
+
+    def _draw(self) -> tuple[frozenset[str], ...]:
+        """A key uniform over the consistent ones: uniform over the answers still possible per question, kept
+        only if it would have given every joint reply (kept draws stay uniform after a reply: filtered below)."""
+        choices = [self.choices[qid] for qid in self.questions]
+        choice = self.rng.choice
+        while not self.drawn:
+            key = tuple(choice(answers) for answers in choices)
+            for pairs, score, need, passed in self.joint:
+                right = sum(key[i] == answer for i, answer in pairs)
+                if (score is not None and right != score) or (right >= need) != passed:
+                    break
+            else:
+                self.drawn.append(key)
+        return self.drawn.pop()
 
     def observe(self, picked: dict[str, frozenset[str]], reply: dict, need: int) -> None:
         """Drop every key that would have given another reply."""
@@ -62,11 +92,23 @@ class Guesser:
                 return False
             return (sum(right.values()) >= need) == reply["passed"]
 
-        self.keys = [key for key in self.keys if agrees(key)]
+        if self.keys is not None:
+            self.keys = [key for key in self.keys if agrees(key)]
+        # The same reply as constraints: right/wrong per question narrows that question's answers; the score and
+        # passed-or-not tie the questions whose right/wrong was not said (when every one was said, they follow).
+        for qid, correct in said.items():
+            answer = picked[qid]
+            self.choices[qid] = [answer] if correct else [a for a in self.choices[qid] if a != answer]
+        if any(qid not in said for qid in picked):
+            pairs = tuple((at[qid], answer) for qid, answer in picked.items())
+            self.joint.append((pairs, reply["score"], need, reply["passed"]))
+        self.drawn = [key for key in self.drawn if agrees(key)]
 
 
-def play(client, clock, headers: dict, seed: int, course=COURSE, lessons=LESSONS, quizzes=QUIZZES) -> dict:
-    """Run the attack until a certificate or GIVE_UP simulated seconds; what it took."""
+def play(
+    client, clock, headers: dict, seed: int, course=COURSE, lessons=LESSONS, quizzes=QUIZZES, give_up=GIVE_UP
+) -> dict:
+    """Run the attack until a certificate or give_up simulated seconds; what it took."""
     rng = random.Random(seed)
     start = clock.now
     # Device times two minutes apart per lesson: the batch claims a pace, the server sees one arrival.
@@ -88,7 +130,7 @@ def play(client, clock, headers: dict, seed: int, course=COURSE, lessons=LESSONS
     while ready:
         quiz = min(ready, key=ready.get)
         clock.now = max(clock.now, ready[quiz])
-        if clock.now - start > GIVE_UP:
+        if clock.now - start > give_up:
             return {"certificate": None, "seconds": clock.now - start, "attempts": attempts}
         url = f"/api/v1/courses/{course}/quizzes/{quiz}"
         form = client.get(url, headers=headers).json()

@@ -127,6 +127,87 @@
     if (token) await acceptToken(token);
   }
 
+  /* ---------- preview of a draft course (authors): `/#preview=<draft>&course=<slug>&token=<author token>` ----------
+     The author's token stays in this tab (sessionStorage), apart from the learner's identity; nothing of a
+     preview is sent to the progress API or kept in the outbox. */
+  const PREVIEW_KEY = "bdhvs-preview";
+
+  function takePreviewFromFragment() {
+    if (!location.hash.startsWith("#preview=")) return false;
+    const params = new URLSearchParams(location.hash.slice(1));
+    const kept = preview();
+    const token = params.get("token") || (kept && kept.token);
+    history.replaceState(null, "", location.pathname + location.search + "#/xem-truoc"); // the token leaves at once
+    const draft = params.get("preview");
+    const course = params.get("course");
+    if (!token || !/^[0-9a-f]{1,64}$/.test(draft || "") || !/^[\w-]{1,64}$/.test(course || "")) {
+      toast("Liên kết xem trước không đúng. Hãy mở lại từ trang Soạn bài.");
+      return false;
+    }
+    sessionStorage.setItem(PREVIEW_KEY, JSON.stringify({ draft, course, token }));
+    previewCopy = null;
+    return true;
+  }
+
+  function preview() {
+    try { return JSON.parse(sessionStorage.getItem(PREVIEW_KEY)); } catch (e) { return null; }
+  }
+
+  function leavePreview() {
+    sessionStorage.removeItem(PREVIEW_KEY);
+    previewCopy = null;
+    go("#/");
+  }
+
+  let previewCopy = null; // {key, result}: the draft course, fetched once per tab
+
+  /* The draft course as the author API serves it (outline, lessons, quizzes without keys, glossary). */
+  async function previewCourse() {
+    const state = preview();
+    if (!state) return { ok: false, error: { code: "preview_missing" } };
+    const key = `${state.draft}/${state.course}`;
+    if (previewCopy && previewCopy.key === key) return previewCopy.result;
+    let result;
+    try {
+      const response = await BD.fetchWithin(`${BD.API}/author/drafts/${state.draft}/courses/${state.course}`,
+        { headers: { Authorization: `Bearer ${state.token}` } }, BD.REQUEST_TIMEOUT_MS);
+      const data = await response.json().catch(() => null);
+      result = { ok: response.ok, status: response.status, data, error: response.ok ? null : (data && data.error) || { code: String(response.status) } };
+    } catch (e) {
+      return { ok: false, offline: true };
+    }
+    if (result.ok) previewCopy = { key, result };
+    return result;
+  }
+
+  /* A draft's picture needs the author's token, which an <img> cannot send: fetched, then shown as data: */
+  async function previewPicture(url) {
+    const state = preview();
+    if (!state) return null;
+    try {
+      const response = await BD.fetchWithin(url, { headers: { Authorization: `Bearer ${state.token}` } }, BD.REQUEST_TIMEOUT_MS);
+      if (!response.ok) return null;
+      const blob = await response.blob();
+      return await new Promise((resolve) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result);
+        reader.onerror = () => resolve(null);
+        reader.readAsDataURL(blob);
+      });
+    } catch (e) { return null; }
+  }
+
+  function showPreviewBanner(on) {
+    let banner = document.getElementById("preview-banner");
+    if (!on) { if (banner) banner.remove(); return; }
+    if (banner) return;
+    banner = h("div", { id: "preview-banner", class: "preview-banner", role: "region", "aria-label": "Bản xem trước" },
+      h("strong", {}, "Bản xem trước"),
+      h("span", {}, " — khoá học chưa xuất bản, chỉ người soạn bài thấy. Không có gì được ghi vào tiến độ học."),
+      h("button", { type: "button", class: "link", id: "leave-preview", onclick: leavePreview }, "Thoát xem trước"));
+    document.querySelector("header.bar").after(banner);
+  }
+
   function listenToHost() {
     const trusted = trustedOrigins();
     window.addEventListener("message", async (event) => {
@@ -361,8 +442,12 @@
     [/^#\/xac-minh\/([\w-]+)$/, "verify"],
     [/^#\/cai-dat$/, "settings"],
     [/^#\/dang-nhap$/, "signin"],
+    [/^#\/xem-truoc$/, "previewCourse"],
+    [/^#\/xem-truoc\/bai\/([\w-]+)$/, "previewLesson"],
+    [/^#\/xem-truoc\/kiem-tra\/([\w-]+)$/, "previewQuiz"],
   ];
   const PUBLIC = new Set(["verify", "signin", "settings"]);
+  const PREVIEW = new Set(["previewCourse", "previewLesson", "previewQuiz"]); // an author's token, not a learner's
   let routing = 0;
 
   async function route() {
@@ -374,8 +459,10 @@
       const match = hash.match(pattern);
       if (match) { name = view; params = match.slice(1).map(decodeURIComponent); break; }
     }
-    const me = await identity();
-    if (!me && !PUBLIC.has(name)) name = "signin";
+    const previewing = PREVIEW.has(name) && !!preview();
+    showPreviewBanner(previewing);
+    const me = previewing ? null : await identity();
+    if (!me && !PUBLIC.has(name) && !previewing) name = PREVIEW.has(name) ? "previewMissing" : "signin";
     const main = document.getElementById("main");
     let node;
     try {
@@ -400,6 +487,7 @@
 
   /* ---------- start-up ---------- */
   async function start() {
+    takePreviewFromFragment();
     await takeTokenFromFragment();
     listenToHost();
     if ("serviceWorker" in navigator) {
@@ -420,6 +508,7 @@
     document.getElementById("send-now").addEventListener("click", sendNow);
     window.addEventListener("hashchange", async () => {
       if (location.hash.startsWith("#token=")) await takeTokenFromFragment(); // a host may hand over a new one
+      if (location.hash.startsWith("#preview=")) takePreviewFromFragment(); // an author opens another draft
       route();
     });
     setInterval(sendNow, 30000); // items waiting for Retry-After or for an earlier lesson
@@ -431,6 +520,7 @@
   self.App = {
     h, api, identity, acceptToken, forgetLearner, signOut, courseState, markDone, localDone, reasonText, toast, updateStatus,
     sendNow, go, route, settings, saveSettings, claims, confirmDialog, ME_CACHE, REASONS,
+    preview, previewCourse, previewPicture, leavePreview,
   };
   start();
 })();

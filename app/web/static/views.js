@@ -336,10 +336,10 @@
   }
 
   /* Glossary terms (<dfn data-term>) become buttons that show their explanation in place. */
-  async function explainTerms(article, courseSlug) {
+  async function explainTerms(article, courseSlug, givenTerms = null) {
     const terms = article.querySelectorAll("dfn[data-term]");
     if (!terms.length) return;
-    const glossary = await A().api(`/courses/${courseSlug}/glossary`, { remember: true });
+    const glossary = givenTerms ? { ok: true, data: { terms: givenTerms } } : await A().api(`/courses/${courseSlug}/glossary`, { remember: true });
     const known = new Map(glossary.ok ? glossary.data.terms.map((t) => [t.id, t.explanation]) : []);
     let count = 0;
     for (const dfn of terms) {
@@ -621,9 +621,100 @@
     return page;
   }
 
+  /* ---------- preview of a draft course (an author's, from /soan-bai): read-only, nothing recorded ---------- */
+  function previewFailure(result) {
+    const code = result.error && result.error.code;
+    const text = result.offline ? "Chưa có kết nối mạng: bản xem trước cần mạng."
+      : code === "preview_missing" ? "Không có bản xem trước nào đang mở. Hãy mở lại từ trang Soạn bài."
+        : ["missing_token", "invalid_token", "token_expired", "unauthorized"].includes(code) ? "Mã xem trước đã hết hạn. Hãy mở lại từ trang Soạn bài."
+          : code === "insufficient_scope" ? "Chỉ người soạn bài mới xem trước được khoá học chưa xuất bản."
+            : ["draft_not_found", "course_not_found"].includes(code) ? "Không tìm thấy bản nháp hoặc khoá học này. Hãy tải lên lại ở trang Soạn bài."
+              : A().reasonText(code || "server_error");
+    return h("div", {}, h("h1", {}, "Bản xem trước"), h("p", {}, text),
+      h("p", {}, h("a", { href: "/soan-bai" }, "Về trang Soạn bài")));
+  }
+
+  async function previewCourse() {
+    const result = await A().previewCourse();
+    if (!result.ok) return previewFailure(result);
+    const { course: detail, quizzes } = result.data;
+    return h("div", {},
+      h("h1", {}, detail.title),
+      h("p", {}, detail.summary),
+      h("p", { class: "muted" }, `${detail.lessons} bài · khoảng ${detail.minutes} phút`),
+      detail.sequential ? h("p", { class: "muted" }, "Học lần lượt: mỗi bài mở ra khi người học học xong bài trước.") : null,
+      detail.outline.map((module) => h("section", { class: "card" },
+        h("h2", {}, module.title),
+        module.summary ? h("p", {}, module.summary) : null,
+        h("ol", { class: "lessons" }, module.lessons.map((lesson) => h("li", {},
+          h("a", { href: `#/xem-truoc/bai/${lesson.slug}` }, h("span", { class: "mark", "aria-hidden": "true" }, "○"),
+            `${lesson.title}${lesson.minutes ? ` · ${lesson.minutes} phút` : ""}`)))),
+        module.quiz && quizzes.some((q) => q.id === module.quiz.id)
+          ? h("p", {}, h("a", { class: "button secondary", href: `#/xem-truoc/kiem-tra/${module.quiz.id}` }, module.quiz.title)) : null)));
+  }
+
+  async function previewLesson(slug) {
+    const result = await A().previewCourse();
+    if (!result.ok) return previewFailure(result);
+    const data = result.data.lessons.find((l) => l.slug === slug);
+    if (!data) return previewFailure({ error: { code: "course_not_found" } });
+    const template = document.createElement("template");
+    template.innerHTML = data.html; // the server's renderer, as learners will get it; pictures are set below
+    const pictures = [...template.content.querySelectorAll("img")].map((img) => {
+      const url = img.getAttribute("src");
+      img.removeAttribute("src");
+      if (!img.hasAttribute("alt")) img.alt = "";
+      return [img, url];
+    });
+    const article = h("article", { class: "lesson", "aria-labelledby": "lesson-title" }, template.content);
+    await Promise.all(pictures.map(async ([img, url]) => { const src = await A().previewPicture(url); if (src) img.src = src; }));
+    await explainTerms(article, result.data.course.slug, result.data.glossary);
+    const outline = result.data.course.outline;
+    const module = outline.find((m) => m.lessons.some((l) => l.slug === slug));
+    const last = module && module.lessons[module.lessons.length - 1].slug === slug;
+    const quizNext = last && module.quiz ? module.quiz : null;
+    return h("div", {},
+      h("p", {}, h("a", { class: "back", href: "#/xem-truoc" }, `← ${result.data.course.title}`)),
+      h("h1", { id: "lesson-title" }, data.title),
+      data.minutes ? h("p", { class: "muted" }, `Khoảng ${data.minutes} phút`) : null,
+      readAloud(article, data.title),
+      article,
+      h("p", { class: "card" }, "Bản xem trước: ở đây không có nút \"Đã học xong\" và không có gì được ghi vào tiến độ học."),
+      h("div", { class: "actions" },
+        quizNext ? h("a", { class: "button", href: `#/xem-truoc/kiem-tra/${quizNext.id}` }, `Bài kiểm tra: ${quizNext.title}`) : null,
+        data.next ? h("a", { class: "button", href: `#/xem-truoc/bai/${data.next}` }, "Bài tiếp theo") : null,
+        data.prev ? h("a", { class: "button secondary", href: `#/xem-truoc/bai/${data.prev}` }, "Bài trước") : null));
+  }
+
+  async function previewQuiz(id) {
+    const result = await A().previewCourse();
+    if (!result.ok) return previewFailure(result);
+    const quiz = result.data.quizzes.find((q) => q.id === id);
+    if (!quiz) return previewFailure({ error: { code: "course_not_found" } });
+    return h("div", {},
+      h("p", {}, h("a", { class: "back", href: "#/xem-truoc" }, "← Về khoá học")),
+      h("h1", {}, quiz.title),
+      h("p", { class: "muted" }, `Cần đúng ít nhất ${Math.round(quiz.pass_ratio * 100)}% để đạt.` +
+        (quiz.ask ? ` Mỗi lần làm, người học gặp ${quiz.ask} trong ${quiz.questions.length} câu dưới đây.` : "")),
+      h("p", { class: "card" }, "Bản xem trước: bài kiểm tra không được chấm và không có gì được ghi lại."),
+      h("form", { id: "quiz-form", onsubmit: (e) => { e.preventDefault(); A().toast("Bản xem trước không chấm bài."); } },
+        quiz.questions.map((question, qi) => h("fieldset", { "data-question": question.id },
+          h("legend", {}, `Câu ${qi + 1}. ${question.text}`),
+          question.multiple ? h("p", { class: "muted" }, "Chọn tất cả các ý đúng.") : null,
+          question.options.map((option) => h("label", { class: "option" },
+            h("input", { type: question.multiple ? "checkbox" : "radio", name: `q-${qi}`, value: option.id }),
+            h("span", {}, option.text))))),
+        h("button", { type: "submit" }, "Nộp bài (không chấm trong bản xem trước)")));
+  }
+
+  function previewMissing() { return previewFailure({ error: { code: "preview_missing" } }); }
+
   function notFound() {
     return h("div", {}, h("h1", {}, "Không tìm thấy trang"), h("p", {}, h("a", { href: "#/" }, "Về danh sách khóa học")));
   }
 
-  self.Views = { courses, course, lesson, quiz, certificates, verify, settings, signin, notFound, downloadCourse };
+  self.Views = {
+    courses, course, lesson, quiz, certificates, verify, settings, signin, notFound, downloadCourse,
+    previewCourse, previewLesson, previewQuiz, previewMissing,
+  };
 })();
