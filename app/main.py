@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.auth.tokens import TokenVerifier
-from app.author.router import author_routes, author_zip_body, include_author_dev
+from app.author.router import author_routes, author_zip_body
 from app.catalogue.cache import CatalogueCache
 from app.catalogue.router import router as catalogue_router
 from app.certificates.issuer import CertificateIssuer
@@ -116,9 +116,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     for router in routers:
         app.include_router(router)
-    include_web(app, settings)  # the learner app at / (and the dev sign-in endpoint when DEV_TOKENS is on)
-    include_stats_page(app, settings)  # the statistics dashboard at /thong-ke (and its dev sign-in)
-    include_author_dev(app, settings)  # the authors' dev sign-in when DEV_TOKENS is on (the page is in author_routes)
+    include_web(app, settings)  # the learner app at / (and every page's dev sign-in when DEV_TOKENS is on)
+    include_stats_page(app)  # the statistics dashboard at /thong-ke (the authors' page is in author_routes)
 
     install_error_handlers(app)
     # No blanket gzip: catalogue responses carry their gzip form prebuilt; statistics compress in app.http.
