@@ -6,7 +6,6 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, text
 from sqlmodel import Session, col, select
 
 from app.author import diff as diffs
@@ -22,6 +21,7 @@ from app.catalogue.walker import ContentParse, parse_tree
 from app.config import Settings
 from app.db import utcnow
 from app.errors import Conflict, NotFound
+from app.progress import service as progress_service
 
 CONTEXT_LINES = 2  # shown on each side of a problem's line
 PARSED_KEPT = 8  # drafts kept parsed in memory per worker, for previews
@@ -173,7 +173,9 @@ def _report(session: Session, parsed: ContentParse, tree: dict[str, dict[str, by
             }
         )
         diff = diffs.course_diff(course, history.published_outline(session, course.slug))
-        diff["learners_on_removed"] = learners_with_progress(session, course.slug, diffs.lost_slugs(diff))
+        diff["learners_on_removed"] = progress_service.learners_on(
+            session, course_slug=course.slug, lessons=diffs.lost_slugs(diff)
+        )
         found_diffs.append(diff)
     errors = sum(problem["severity"] == "error" for problem in problems)
     return {
@@ -206,17 +208,3 @@ def _context(problem: Problem, tree: dict[str, dict[str, bytes]]) -> list[Contex
     first = max(1, problem.line - CONTEXT_LINES)
     last = min(len(lines), problem.line + CONTEXT_LINES)
     return [ContextLine(line=n, text=lines[n - 1][:500]) for n in range(first, last + 1)]
-
-
-def learners_with_progress(session: Session, course: str, lessons: list[str]) -> int:
-    """Learners with progress on any of these lesson slugs of the course.
-
-    app.progress has no function for this yet and is not ours to change; the query reads its table by name.
-    TODO(lead): move it into app/progress/service.py as `learners_on(course, lessons)`."""
-    if not lessons:
-        return 0
-    query = text(
-        "SELECT COUNT(DISTINCT learner_key) FROM lesson_completion"
-        " WHERE course_slug = :course AND lesson_slug IN :lessons"
-    ).bindparams(bindparam("lessons", expanding=True))
-    return int(session.execute(query, {"course": course, "lessons": lessons}).scalar_one())

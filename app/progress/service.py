@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
@@ -36,6 +36,17 @@ def all_enrolments(session: Session, *, batch: int) -> Iterator[tuple[str, str, 
         Enrolment.learner_key, Enrolment.course_slug
     )
     yield from session.execute(query.execution_options(yield_per=batch))
+
+
+def learners_on(session: Session, *, course_slug: str, lessons: list[str]) -> int:
+    """How many learners have completed any of these lessons of the course (an author's diff: who a removed
+    lesson slug would leave with progress on nothing)."""
+    if not lessons:
+        return 0
+    query = select(func.count(func.distinct(LessonCompletion.learner_key))).where(
+        LessonCompletion.course_slug == course_slug, col(LessonCompletion.lesson_slug).in_(lessons)
+    )
+    return int(session.exec(query).one())
 
 
 def forget(session: Session, *, learner_key: str) -> None:
