@@ -123,10 +123,10 @@ def test_the_quiz_form_takes_a_token_optionally(schema, client, content, auth):
 
 
 def test_validation_and_csv_problems_match_the_declared_error_shape(client, auth):
-    bad_body = client.post("/api/v1/dev/token", json={"sub": ""})
+    bad_body = client.post("/api/v1/dev/token", json={"scope": "nobody", "sub": ""})
     assert bad_body.status_code == 422
     error = ErrorOut.model_validate(bad_body.json()).error
-    assert error.code == "invalid_request" and {p.field for p in error.details} == {"body.locality", "body.sub"}
+    assert error.code == "invalid_request" and {p.field for p in error.details} == {"body.scope", "body.sub"}
     csv = client.put(
         "/api/v1/admin/targets", content="code,adults\n01,many\n", headers={**auth("admin"), "content-type": "text/csv"}
     )

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, FastAPI, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
 
-from app.auth.tokens import mint_dev_token
 from app.author import service
 from app.author.dependencies import AuditReader, Author, AuthorUpload, Limits
 from app.author.preview import course_preview
@@ -31,8 +29,8 @@ from app.db import SessionDep
 from app.errors import NotFound, UnsupportedMediaType, error_responses
 from app.http import BINARY
 from app.ops.middleware import RouteBodyLimit
-from app.web.router import DEV_TOKEN_SECONDS, DevTokenOut, dev_tokens_enabled, load
 from app.web.router import _respond as respond
+from app.web.router import load
 
 router = APIRouter(prefix=f"{API_PREFIX}/author", tags=["author"], responses=error_responses(401, 403, 404, 422, 429))
 page_router = APIRouter(include_in_schema=False)
@@ -207,29 +205,3 @@ def author_zip_body(settings: Settings) -> RouteBodyLimit:
     """The body limit of POST /drafts: AUTHOR_ZIP_MAX_BYTES (not MAX_BODY_BYTES), refused as read_archive does."""
     message = "Tệp zip nặng hơn giới hạn {limit} byte: hãy chia các khoá học vào nhiều tệp zip nhỏ hơn."
     return RouteBodyLimit(settings.author_zip_max_bytes, code="archive_too_large", message=message)
-
-
-class DevAuthorTokenIn(BaseModel):
-    sub: str | None = Field(default=None, min_length=1, max_length=64, description="optional; 'demo-author' if absent")
-
-
-dev_router = APIRouter(prefix=API_PREFIX, tags=["development"], responses=error_responses(413, 422, 429))
-
-
-@dev_router.post("/dev/author-token", response_model=DevTokenOut)
-def dev_author_token(body: DevAuthorTokenIn, request: Request) -> DevTokenOut:
-    """Development only: an `author` token for the page /soan-bai (this route does not exist in production)."""
-    token = mint_dev_token(
-        request.app.state.settings,
-        scopes=["author"],
-        subject=body.sub or "demo-author",
-        locality=None,
-        expires_in=DEV_TOKEN_SECONDS,
-    )
-    return DevTokenOut(token=token, expires_in=DEV_TOKEN_SECONDS)
-
-
-def include_author_dev(app: FastAPI, settings: Settings) -> None:
-    """`POST /api/v1/dev/author-token` only when DEV_TOKENS is on (never in production)."""
-    if dev_tokens_enabled(settings):
-        app.include_router(dev_router)

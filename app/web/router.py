@@ -1,9 +1,11 @@
-"""Serve the learner app at `/` and, in development only, mint demo learner tokens.
+"""Serve the learner app at `/` and, in development only, mint demo tokens for the app and the pages.
 
 The app is plain files in `static/` (no build step). Each file is served with a strong ETag and
 `Cache-Control: no-cache`, so browsers revalidate cheaply and never run stale code; the service worker
 (`/sw.js`) gets a version derived from the hashes of every file it precaches, so a changed file installs
-a new worker and refreshes the offline copy.
+a new worker and refreshes the offline copy. `pages.js` is what the dashboard (/thong-ke) and the authors'
+page (/soan-bai) share: the DOM helper and the sign-in. `POST /api/v1/dev/token` is the one development
+sign-in of all three (learner, stats and author tokens).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from pydantic import BaseModel, Field
@@ -155,8 +158,18 @@ def static_file(name: str, request: Request) -> Response:
 
 
 class DevTokenIn(BaseModel):
-    locality: str = Field(description="official 5-digit commune code, e.g. 00070")
-    sub: str | None = Field(default=None, min_length=1, max_length=64, description="optional; random when absent")
+    scope: Literal["learner", "stats", "author"] = Field(
+        default="learner", description="learner (the app), stats (/thong-ke) or author (/soan-bai)"
+    )
+    locality: str | None = Field(
+        default=None, description="learner tokens only, and required there: official 5-digit commune code, e.g. 00070"
+    )
+    sub: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="optional; when absent a random demo-… for learners, demo-stats or demo-author otherwise",
+    )
 
 
 class DevTokenOut(BaseModel):
@@ -169,13 +182,25 @@ dev_router = APIRouter(prefix=API_PREFIX, tags=["development"], responses=error_
 
 @dev_router.post("/dev/token", response_model=DevTokenOut)
 def dev_token(body: DevTokenIn, request: Request) -> DevTokenOut:
-    """Development only: a demo learner token for a chosen commune (this route does not exist in production)."""
-    if not is_commune(body.locality):
-        raise Unprocessable("'locality' must be an official 5-digit commune code, e.g. 00070", code="invalid_locality")
-    subject = body.sub or f"demo-{secrets.token_hex(6)}"
+    """Development only: a demo token of one scope: a learner of a chosen commune, a statistics reader or an author.
+
+    This route does not exist in production, nor without DEV_TOKENS.
+    """
+    if body.scope == "learner":
+        if body.locality is None:
+            raise Unprocessable("a learner token needs 'locality', e.g. 00070", code="invalid_locality")
+        if not is_commune(body.locality):
+            message = "'locality' must be an official 5-digit commune code, e.g. 00070"
+            raise Unprocessable(message, code="invalid_locality")
+        subject = body.sub or f"demo-{secrets.token_hex(6)}"
+    else:
+        if body.locality is not None:
+            message = f"a {body.scope} token has no 'locality' (learner tokens only)"
+            raise Unprocessable(message, code="invalid_locality")
+        subject = body.sub or f"demo-{body.scope}"
     token = mint_dev_token(
         request.app.state.settings,
-        scopes=["learner"],
+        scopes=[body.scope],
         subject=subject,
         locality=body.locality,
         expires_in=DEV_TOKEN_SECONDS,
@@ -189,7 +214,8 @@ def dev_tokens_enabled(settings: Settings) -> bool:
 
 
 def include_web(app: FastAPI, settings: Settings) -> None:
-    """The app's files at `/`, and `POST /api/v1/dev/token` only when DEV_TOKENS is on (never in production)."""
+    """The app's files at `/`, and `POST /api/v1/dev/token` (every page's dev sign-in) only when DEV_TOKENS is on
+    (never in production)."""
     app.include_router(static_router)
     if dev_tokens_enabled(settings):
         app.include_router(dev_router)

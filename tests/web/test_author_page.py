@@ -58,8 +58,8 @@ def retitled() -> dict[str, bytes | str]:
     return files(**{LESSON: str(files()[LESSON], "utf-8").replace("Mật khẩu mạnh", "Mật khẩu thật mạnh", 1)})
 
 
-def dev_token(server: Server, path: str, body: dict) -> str:
-    reply = httpx.post(f"{server.base}/api/v1/dev/{path}", json=body)
+def dev_token(server: Server, body: dict) -> str:
+    reply = httpx.post(f"{server.base}/api/v1/dev/token", json=body)
     assert reply.status_code == 200, reply.text
     return reply.json()["token"]
 
@@ -187,7 +187,7 @@ def test_an_author_uploads_fixes_previews_publishes_changes_and_rolls_back(brows
 
 
 def test_a_token_of_another_scope_gets_a_vietnamese_message(browser, author_server):
-    learner = dev_token(author_server, "token", {"locality": "00070"})
+    learner = dev_token(author_server, {"locality": "00070"})
     context = browser.new_context(viewport={"width": 360, "height": 640}, locale="vi-VN", bypass_csp=True)
     page = context.new_page()
     page.goto(f"{author_server.base}/soan-bai#token={learner}")
@@ -214,7 +214,7 @@ def test_a_token_handed_over_by_post_message_signs_in(browser, author_server):
     page = context.new_page()
     page.goto(f"{author_server.base}/soan-bai")
     page.get_by_role("heading", name="Đăng nhập").wait_for()
-    token = dev_token(author_server, "author-token", {"sub": "host-handed"})
+    token = dev_token(author_server, {"scope": "author", "sub": "host-handed"})
     page.evaluate("(token) => window.postMessage({type: 'bdhvs:token', token}, location.origin)", token)
     page.get_by_role("heading", name="1. Tải khoá học lên để kiểm tra").wait_for()
     assert page.locator("#who").inner_text() == "Quyền: soạn bài"
@@ -222,7 +222,7 @@ def test_a_token_handed_over_by_post_message_signs_in(browser, author_server):
 
 
 def test_the_learner_app_opens_a_draft_in_preview_mode_and_records_nothing(browser, author_server):
-    token = dev_token(author_server, "author-token", {"sub": "xem-truoc"})
+    token = dev_token(author_server, {"scope": "author", "sub": "xem-truoc"})
     draft = httpx.post(
         f"{author_server.base}/api/v1/author/drafts",
         content=make_zip(files()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -53,7 +54,10 @@ def test_no_path_escapes_the_static_folder(make_client):
 
 
 def test_dev_token_endpoint_exists_only_with_dev_tokens(make_client):
-    assert make_client(False).post("/api/v1/dev/token", json={"locality": "00070"}).status_code == 404
+    off = make_client(False)
+    for body in ({"locality": "00070"}, {"scope": "stats"}, {"scope": "author"}):
+        assert off.post("/api/v1/dev/token", json=body).status_code == 404, body
+    assert not [path for path in off.app.openapi()["paths"] if path.startswith("/api/v1/dev/")]
     client = make_client(True)
     reply = client.post("/api/v1/dev/token", json={"locality": "00070"})
     assert reply.status_code == 200 and reply.json()["expires_in"] == 86400
@@ -62,6 +66,56 @@ def test_dev_token_endpoint_exists_only_with_dev_tokens(make_client):
     assert identity.scopes == {"learner"} and identity.locality == "00070"
     bad = client.post("/api/v1/dev/token", json={"locality": "99999"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_locality"
+
+
+def test_the_one_dev_token_route_mints_each_scope(make_client):
+    client = make_client(True)
+    verify = client.app.state.verifier.verify
+    learner = client.post("/api/v1/dev/token", json={"scope": "learner", "locality": "00070", "sub": "an"})
+    assert verify(learner.json()["token"]).scopes == {"learner"} and verify(learner.json()["token"]).locality == "00070"
+    for scope in ("stats", "author"):
+        reply = client.post("/api/v1/dev/token", json={"scope": scope})
+        assert reply.status_code == 200, reply.text
+        identity = verify(reply.json()["token"])
+        assert identity.scopes == {scope} and identity.locality is None
+        named = client.post("/api/v1/dev/token", json={"scope": scope, "sub": "minh"}).json()["token"]
+        assert verify(named).scopes == {scope}
+    # The pages' probe: an empty sub is refused with 422 where the route exists (404 elsewhere).
+    for body in ({"sub": ""}, {"scope": "stats", "sub": ""}, {"scope": "author", "sub": ""}):
+        assert client.post("/api/v1/dev/token", json=body).status_code == 422, body
+    # The removed routes of the dashboard and the authors' page stay removed.
+    for path in ("/api/v1/dev/stats-token", "/api/v1/dev/author-token"):
+        assert client.post(path, json={}).status_code == 404, path
+    operation = client.app.openapi()["paths"]["/api/v1/dev/token"]["post"]
+    assert operation["operationId"] == "dev_token" and {"413", "422", "429"} <= set(operation["responses"])
+
+
+def test_the_dev_token_route_refuses_what_a_scope_does_not_take(make_client):
+    client = make_client(True)
+    for body in ({}, {"scope": "learner"}, {"scope": "learner", "sub": "an"}):
+        missing = client.post("/api/v1/dev/token", json=body)
+        assert missing.status_code == 422 and missing.json()["error"]["code"] == "invalid_locality", body
+        assert "needs 'locality'" in missing.json()["error"]["message"]
+    placed = client.post("/api/v1/dev/token", json={"scope": "stats", "locality": "00070"})
+    assert placed.status_code == 422 and placed.json()["error"]["code"] == "invalid_locality"
+    assert "learner tokens only" in placed.json()["error"]["message"]
+    unknown = client.post("/api/v1/dev/token", json={"scope": "admin"})
+    assert unknown.status_code == 422 and unknown.json()["error"]["code"] == "invalid_request"
+    assert {problem["field"] for problem in unknown.json()["error"]["details"]} == {"body.scope"}
+
+
+def test_the_pages_share_one_module(make_client):
+    client = make_client(False)
+    shared = client.get("/web/pages.js")
+    assert shared.status_code == 200 and shared.headers["content-type"] == "text/javascript; charset=utf-8"
+    assert shared.headers["x-content-type-options"] == "nosniff"
+    for name in ("API", "h", "claims", "signInFor"):
+        assert f"export function {name}(" in shared.text or f"export const {name} =" in shared.text, name
+    static = Path(__file__).parents[2] / "app/web"
+    for page in ("stats/api.js", "static/author/api.js", "stats/format.js", "static/author/main.js"):
+        source = (static / page).read_text()
+        assert 'from "/web/pages.js"' in source and "function h(" not in source, page
+        assert "sessionStorage.getItem" not in source and "/dev/stats-token" not in source, page
 
 
 def test_dev_tokens_never_in_production(settings, monkeypatch):

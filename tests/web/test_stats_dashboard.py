@@ -106,15 +106,15 @@ def stats_server(tmp_path_factory) -> Iterator[Server]:
             yield running
 
 
-def dev_token(server: Server, path: str, body: dict) -> str:
-    reply = httpx.post(f"{server.base}/api/v1/dev/{path}", json=body)
+def dev_token(server: Server, body: dict) -> str:
+    reply = httpx.post(f"{server.base}/api/v1/dev/token", json=body)
     assert reply.status_code == 200, reply.text
     return reply.json()["token"]
 
 
 @pytest.fixture(scope="module")
 def stats_token(stats_server) -> str:
-    return dev_token(stats_server, "stats-token", {})
+    return dev_token(stats_server, {"scope": "stats"})
 
 
 def api(server: Server, token: str, path: str, **params) -> httpx.Response:
@@ -313,7 +313,7 @@ def test_screenshots_and_no_axe_violation(browser, stats_server, stats_token, ar
 
 
 def test_a_learner_token_gets_a_vietnamese_message(browser, stats_server):
-    learner = dev_token(stats_server, "token", {"locality": "00070"})
+    learner = dev_token(stats_server, {"locality": "00070"})
     context = browser.new_context(viewport={"width": 360, "height": 640}, locale="vi-VN")
     page = context.new_page()
     page.goto(f"{stats_server.base}/thong-ke#token={learner}")
@@ -336,13 +336,13 @@ def test_dev_sign_in_and_a_token_by_post_message(browser, stats_server):
     assert page.locator("#province-table tr[data-code]").count() == 35
     page.get_by_role("button", name="Đăng xuất").first.click()
     page.get_by_role("heading", name="Đăng nhập").wait_for()
-    token = dev_token(stats_server, "stats-token", {"sub": "host-handed"})
+    token = dev_token(stats_server, {"scope": "stats", "sub": "host-handed"})
     before = refreshed(page)
     page.evaluate("(token) => window.postMessage({type: 'bdhvs:token', token}, location.origin)", token)
     until_refreshed(page, before)
     assert page.locator("#dashboard").is_visible()
     # A learner's token handed over next hides the figures and says why.
-    learner = dev_token(stats_server, "token", {"locality": "00070"})
+    learner = dev_token(stats_server, {"locality": "00070"})
     page.evaluate("(token) => window.postMessage({type: 'bdhvs:token', token}, location.origin)", learner)
     page.get_by_role("alert").get_by_text("không có quyền xem thống kê").wait_for()
     assert page.locator("#dashboard").is_hidden()
@@ -451,7 +451,8 @@ def test_first_load_is_under_budget(browser, stats_server, stats_token):
             sizes[url.removeprefix(stats_server.base)] = sum(len(chunk) for chunk in reply.iter_raw())
     total = sum(sizes.values())
     print(f"\nfirst load of /thong-ke: {total:,} bytes as sent (gzip) in {len(sizes)} files", json.dumps(sizes))
-    assert all(path.startswith(("/thong-ke", "/web/icons/")) for path in sizes), sizes
+    assert all(path.startswith(("/thong-ke", "/web/icons/", "/web/pages.js")) for path in sizes), sizes
+    assert "/web/pages.js" in sizes  # the sign-in and DOM helper shared with /soan-bai
     assert total < FIRST_LOAD_BUDGET
     context.close()
 
@@ -473,20 +474,22 @@ def test_the_page_and_its_files_are_served_and_the_dev_sign_in_only_in_developme
     ).is_file()
 
 
-def test_dev_stats_token_route_exists_only_with_dev_tokens(settings, engine):
+def test_the_dashboard_signs_in_through_the_one_dev_token_route(settings, engine):
+    """The dashboard's dev sign-in is `POST /dev/token` with scope stats (tests/web/test_router.py tests the route)."""
     from fastapi.testclient import TestClient
 
     from app.main import create_app
 
-    off = TestClient(create_app(settings.model_copy(update={"dev_tokens": False}), engine=engine))
-    assert off.post("/api/v1/dev/stats-token", json={}).status_code == 404
     on = TestClient(create_app(settings.model_copy(update={"dev_tokens": True}), engine=engine))
-    token = on.post("/api/v1/dev/stats-token", json={}).json()["token"]
+    token = on.post("/api/v1/dev/token", json={"scope": "stats"}).json()["token"]
     assert on.app.state.verifier.verify(token).scopes == {"stats"}
-    assert on.post("/api/v1/dev/stats-token", json={"sub": ""}).status_code == 422
-    operation = on.app.openapi()["paths"]["/api/v1/dev/stats-token"]["post"]
-    assert operation["operationId"] == "dev_stats_token" and {"413", "422", "429"} <= set(operation["responses"])
-    assert "/thong-ke" not in on.app.openapi()["paths"]  # the page is no API operation
+    assert on.post("/api/v1/dev/token", json={"scope": "stats", "sub": ""}).status_code == 422  # the page's probe
+    assert on.post("/api/v1/dev/stats-token", json={}).status_code == 404  # no second route
+    paths = on.app.openapi()["paths"]
+    assert [path for path in paths if path.startswith("/api/v1/dev/")] == ["/api/v1/dev/token"]
+    assert "/thong-ke" not in paths  # the page is no API operation
+    source = (ROOT / "app/web/stats/api.js").read_text()
+    assert 'from "/web/pages.js"' in source and "sessionStorage.getItem" not in source  # the shared sign-in
 
 
 def test_the_tile_layout_places_each_of_the_34_provinces_once():

@@ -387,6 +387,14 @@
     invalid_csv: "Tệp CSV không đúng mẫu.",
     release_exists: "Bản số liệu của ngày này đã được công bố.",
     commune_not_found: "Không tìm thấy xã, phường mang mã này.",
+    commune_by_course_not_published: "Số liệu cấp xã chỉ có cho tất cả khóa học gộp lại.",
+    release_not_found: "Đợt công bố số liệu này không còn được lưu.",
+    privacy_budget_spent: "Đã hết số đợt công bố được phép theo cam kết bảo vệ riêng tư.",
+    archive_too_large: "Tệp zip quá lớn.",
+    zip_required: "Hãy gửi một tệp zip.",
+    draft_not_found: "Không tìm thấy bản nháp này.",
+    draft_has_errors: "Bản nháp còn lỗi nên chưa xuất bản được.",
+    version_not_found: "Không tìm thấy phiên bản này.",
   };
   // Never a raw code: an unknown one (a newer server) still reads as a sentence.
   function reasonText(code) { return REASONS[code] || "Máy chủ chưa nhận được. Ứng dụng sẽ thử lại sau; nếu vẫn không được, hãy cập nhật ứng dụng."; }

@@ -1,76 +1,13 @@
-/* The reader's token (as the learner app takes it: URL fragment or postMessage from a trusted host) and
-   the statistics API: JSON reads and downloads saved as files. */
+/* The reader's token (as the learner app takes it: URL fragment or postMessage from a trusted host, or the
+   development sign-in; shared with the authors' page in /web/pages.js) and the statistics API: JSON reads
+   and downloads saved as files. */
 
-export const API = "/api/v1";
-const TOKEN_KEY = "bdhvs-stats-token"; // sessionStorage: forgotten when the tab closes
-const SCOPE = "stats";
+import { API, signInFor } from "/web/pages.js";
 
-export function claims(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const json = decodeURIComponent(escape(atob(part + "===".slice((part.length + 3) % 4))));
-    return JSON.parse(json);
-  } catch (e) {
-    return null;
-  }
-}
-
-export function currentToken() {
-  return sessionStorage.getItem(TOKEN_KEY);
-}
-
-export function forgetToken() {
-  sessionStorage.removeItem(TOKEN_KEY);
-}
-
-export function keepToken(token) {
-  if (typeof token !== "string" || token.length > 8192 || !claims(token)) return false;
-  sessionStorage.setItem(TOKEN_KEY, token);
-  return true;
-}
-
-/* What the token allows: "ok", "none", "invalid", "expired" or "scope" (a token without the stats scope). */
-export function tokenState(token) {
-  if (!token) return { state: "none" };
-  const c = claims(token);
-  if (!c || !c.sub) return { state: "invalid" };
-  // The server reads the space-separated `scope` claim only (app/auth/tokens.py); so does the page.
-  const scopes = (typeof c.scope === "string" ? c.scope : "").split(/\s+/).filter(Boolean);
-  if (c.exp && c.exp * 1000 < Date.now()) return { state: "expired", scopes };
-  if (!scopes.includes(SCOPE)) return { state: "scope", scopes };
-  return { state: "ok", scopes };
-}
-
-/* A token in the address (`/thong-ke#token=…`) is taken and removed from the address and history at once. */
-export function takeTokenFromFragment() {
-  if (!location.hash.startsWith("#token=")) return false;
-  const token = new URLSearchParams(location.hash.slice(1)).get("token");
-  history.replaceState(null, "", location.pathname + location.search);
-  return token ? keepToken(token) : false;
-}
-
-function trustedOrigins() {
-  const meta = document.querySelector('meta[name="bdhvs-trusted-origins"]');
-  const listed = (meta && meta.content.split(/\s+/).filter(Boolean)) || [];
-  return new Set([location.origin, ...listed]);
-}
-
-/* {type: "bdhvs:token", token} from this origin or a listed host (docs/app.md), then `onToken()`. */
-export function listenToHost(onToken) {
-  const trusted = trustedOrigins();
-  window.addEventListener("message", (event) => {
-    if (!trusted.has(event.origin)) return; // never a token from an origin we do not know
-    const data = event.data;
-    if (!data || data.type !== "bdhvs:token" || typeof data.token !== "string") return;
-    if (keepToken(data.token)) onToken();
-  });
-  const host = window.parent !== window ? window.parent : window.opener;
-  if (host) {
-    for (const origin of trusted) {
-      if (origin !== location.origin) host.postMessage({ type: "bdhvs:ready" }, origin);
-    }
-  }
-}
+// sessionStorage: forgotten when the tab closes. "scope" in tokenState is a token without the stats scope.
+export const {
+  currentToken, forgetToken, keepToken, tokenState, takeTokenFromFragment, listenToHost, devSignInAvailable, devSignIn,
+} = signInFor({ storageKey: "bdhvs-stats-token", scopes: ["stats"], devScope: "stats" });
 
 export class ApiError extends Error {
   constructor(status, code, message, retryAfter) {
@@ -137,28 +74,4 @@ export async function download(path, params, format) {
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
   return link.download;
-}
-
-/* Whether this server mints development stats tokens (an empty `sub` is refused with 422 where it does). */
-export async function devSignInAvailable() {
-  try {
-    const probe = await fetch(`${API}/dev/stats-token`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sub: "" }),
-    });
-    return probe.status === 422;
-  } catch (e) {
-    return false;
-  }
-}
-
-export async function devSignIn() {
-  const response = await fetch(`${API}/dev/stats-token`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: "{}",
-  });
-  if (!response.ok) return false;
-  return keepToken((await response.json()).token);
 }

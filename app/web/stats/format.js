@@ -1,27 +1,16 @@
 /* Vietnamese formatting of published figures, and a small DOM helper. Nothing here computes a statistic:
    a figure is shown as the API gives it (a rate as a percentage of the same value), or marked withheld. */
 
+import { h } from "/web/pages.js";
+
 export const VN_TIME = "Asia/Ho_Chi_Minh";
 
 const integer = new Intl.NumberFormat("vi-VN", { maximumFractionDigits: 0 });
 const significant = new Intl.NumberFormat("vi-VN", { maximumSignificantDigits: 4 });
 const stars = new Intl.NumberFormat("vi-VN", { minimumFractionDigits: 1, maximumFractionDigits: 2 });
 
-/* h("p", {class: "x"}, "text", child): text is always set as text, never parsed as HTML. */
-export function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
-}
+/* h("p", {class: "x"}, "text", child): the pages' DOM helper, text always set as text (/web/pages.js). */
+export { h };
 
 /* How each kind of figure reads: integers with thousands dots, rates as percentages (4 significant
    digits, as published), mean stars with their decimal. */

@@ -1,90 +1,12 @@
 /* The author's token (as the learner app takes it: URL fragment or postMessage from a trusted host, or the
-   development sign-in) and the author API. The token lives in sessionStorage: forgotten when the tab closes. */
+   development sign-in; shared with the dashboard in /web/pages.js) and the author API. */
 
-export const API = "/api/v1";
-const TOKEN_KEY = "bdhvs-author-token";
-const SCOPES = ["author", "admin"];
+import { API, signInFor } from "/web/pages.js";
 
-export function claims(token) {
-  try {
-    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
-    const json = decodeURIComponent(escape(atob(part + "===".slice((part.length + 3) % 4))));
-    return JSON.parse(json);
-  } catch (e) {
-    return null;
-  }
-}
-
-export function currentToken() { return sessionStorage.getItem(TOKEN_KEY); }
-export function forgetToken() { sessionStorage.removeItem(TOKEN_KEY); }
-
-export function keepToken(token) {
-  if (typeof token !== "string" || token.length > 8192 || !claims(token)) return false;
-  sessionStorage.setItem(TOKEN_KEY, token);
-  return true;
-}
-
-/* "ok", "none", "invalid", "expired" or "scope" (a token with neither the author nor the admin scope). */
-export function tokenState(token) {
-  if (!token) return { state: "none", scopes: [] };
-  const c = claims(token);
-  if (!c || !c.sub) return { state: "invalid", scopes: [] };
-  const scopes = String(c.scope || c.scp || "").split(/\s+/).filter(Boolean);
-  if (c.exp && c.exp * 1000 < Date.now()) return { state: "expired", scopes };
-  if (!scopes.some((scope) => SCOPES.includes(scope))) return { state: "scope", scopes };
-  return { state: "ok", scopes };
-}
-
-/* A token in the address (`/soan-bai#token=…`) is taken and removed from the address and history at once. */
-export function takeTokenFromFragment() {
-  if (!location.hash.startsWith("#token=")) return false;
-  const token = new URLSearchParams(location.hash.slice(1)).get("token");
-  history.replaceState(null, "", location.pathname + location.search);
-  return token ? keepToken(token) : false;
-}
-
-function trustedOrigins() {
-  const meta = document.querySelector('meta[name="bdhvs-trusted-origins"]');
-  const listed = (meta && meta.content.split(/\s+/).filter(Boolean)) || [];
-  return new Set([location.origin, ...listed]);
-}
-
-/* {type: "bdhvs:token", token} from this origin or a listed host (docs/app.md), then `onToken()`. */
-export function listenToHost(onToken) {
-  const trusted = trustedOrigins();
-  window.addEventListener("message", (event) => {
-    if (!trusted.has(event.origin)) return; // never a token from an origin we do not know
-    const data = event.data;
-    if (!data || data.type !== "bdhvs:token" || typeof data.token !== "string") return;
-    if (keepToken(data.token)) onToken();
-  });
-  const host = window.parent !== window ? window.parent : window.opener;
-  if (host) {
-    for (const origin of trusted) {
-      if (origin !== location.origin) host.postMessage({ type: "bdhvs:ready" }, origin);
-    }
-  }
-}
-
-/* Whether this server mints development author tokens (an empty `sub` is refused there with 422; 404 elsewhere). */
-export async function devSignInAvailable() {
-  try {
-    const probe = await fetch(`${API}/dev/author-token`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sub: "" }),
-    });
-    return probe.status === 422;
-  } catch (e) {
-    return false;
-  }
-}
-
-export async function devSignIn() {
-  const response = await fetch(`${API}/dev/author-token`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
-  });
-  if (!response.ok) return false;
-  return keepToken((await response.json()).token);
-}
+// sessionStorage: forgotten when the tab closes. "scope" in tokenState is a token with neither author nor admin.
+export const {
+  currentToken, forgetToken, keepToken, tokenState, takeTokenFromFragment, listenToHost, devSignInAvailable, devSignIn,
+} = signInFor({ storageKey: "bdhvs-author-token", scopes: ["author", "admin"], devScope: "author" });
 
 /* One call of the author API: {ok, status, data, error: {code, message}}; never throws. */
 export async function call(path, { method = "GET", json, body, type } = {}) {

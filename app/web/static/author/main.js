@@ -1,25 +1,10 @@
 /* The authors' page /soan-bai: sign-in, upload a zip, its problems with their lines, the diff, a preview as
    learners will see it, publish, the history of versions, roll back, withdraw. Plain browser JavaScript. */
+import { h } from "/web/pages.js"; // the DOM helper: text is always set as text, never parsed as HTML
 import * as api from "./api.js";
 
 const $ = (id) => document.getElementById(id);
 let draft = null; // the last uploaded draft's report
-
-/* ---------- a small DOM helper: text is always set as text, never parsed as HTML ---------- */
-function h(tag, attrs, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs || {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (key === "class") el.className = value;
-    else el.setAttribute(key, value === true ? "" : value);
-  }
-  for (const child of children.flat()) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-  return el;
-}
 
 /* replaceChildren that takes arrays and skips null, false and undefined (as h() does). */
 function fill(el, ...children) {
