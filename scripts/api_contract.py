@@ -2,7 +2,7 @@
 
 Run from the repository root (CI does): `python scripts/api_contract.py [--seconds 60]`. It starts the
 service on a fresh SQLite database with the test fixture courses and development tokens, publishes a
-statistics release, then runs schemathesis once per caller: anonymous, learner, stats, admin, each bounded
+statistics release, then runs schemathesis once per caller: anonymous, learner, stats, admin, author, each bounded
 in time, with the checks the contract promises.
 """
 
@@ -41,6 +41,7 @@ CALLERS = {
     "learner": ("learner", r"^/api/v1/(progress|me|courses/.*/(attempts|rating|quizzes/[^/]+$))"),
     "stats": ("stats", r"^/api/v1/stats/"),
     "admin": ("admin", r"^/api/v1/admin/|^/metrics$"),
+    "author": ("author", r"^/api/v1/author/(?!audit)"),
 }
 
 

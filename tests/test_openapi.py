@@ -32,7 +32,6 @@ content_type_overrides:
   image/jpeg: application/octet-stream
   image/webp: application/octet-stream
   text/csv: application/octet-stream
-  application/zip: application/octet-stream
   application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: application/octet-stream
 """
 

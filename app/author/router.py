@@ -42,7 +42,18 @@ PAGE_CSP = (
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; "
     "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; frame-ancestors 'none'"
 )
-ZIP_BODY = {"requestBody": {"required": True, "content": {"application/zip": {"schema": BINARY}}}}
+# Described as application/octet-stream, the type every client and generator can send as bytes; the route also
+# takes application/zip and application/x-zip-compressed (ZIP_TYPES).
+ZIP_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/octet-stream": {
+                "schema": {**BINARY, "description": "a zip of one or more course folders (docs/content-format.md)"}
+            }
+        },
+    }
+}
 
 
 @router.post(
