@@ -8,7 +8,9 @@ database's ceiling); the real service (uvicorn subprocess on a fresh PostgreSQL 
 bundled content). wrk drives the load. The progress batches and their ceiling take turns
 (PROGRESS_ROUNDS each), so that on a shared machine a busy spell weighs on both sides of the ratio. A year
 of national statistics counters is seeded with COPY, a release is published, and the statistics calls are
-timed. The last line printed is one JSON object.
+timed; then lesson GETs on one worker while that worker publishes a release (POST /admin/stats/releases) beside
+the same load without one (`lesson_*_during_release`, `lesson_*_baseline`, `release_via_worker_seconds`).
+The last line printed is one JSON object.
 With --pgbouncer, each turn also sends progress batches to a second service (2 workers) that reaches the same
 database through a PgBouncer in transaction pooling (Debian's pgbouncer, started here: tests/pgbouncer.py) with
 DATABASE_PGBOUNCER=true, and runs the psycopg-only loop through it without prepared statements (`pgbouncer_*`),
@@ -30,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -519,6 +522,9 @@ def main() -> int:
                     conn.execute(f'DROP DATABASE IF EXISTS "{full_name}" WITH (FORCE)')
         if not args.no_stats:
             out.update(statistics_figures(env, db_url, base, days=args.days, calls=stat_calls, rows=rows))
+            during = release_under_load(env, log, lesson_url.removeprefix(base), seconds=seconds, rows=rows)
+            errors += during.pop("errors")
+            out.update(during)
         rss = [*rss, *worker_rss_mb(service)]
         out["rss_mb_per_worker"] = round(max(rss), 1)
         out["errors"] = errors + out["events_lost"]
@@ -586,6 +592,63 @@ def statistics_figures(env: dict, db_url: str, base: str, *, days: int, calls: i
     out["series_scaling"] = round(
         statistics.median(timings["national series 365 d"]) / statistics.median(timings["national series 30 d"]), 2
     )
+    return out
+
+
+def release_under_load(env: dict, log: Path, lesson_path: str, *, seconds: int, rows: list) -> dict:
+    """Lesson GETs on one worker while that worker computes a release (POST /admin/stats/releases, run in its
+    thread pool), beside a window of the same length and load with no release: p50/p95 and throughput of both,
+    and the release's own duration. The release is sent at the start of the window; the window is the run's
+    `seconds`, so a release longer than it overlaps the whole window."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    worker = start([PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "1"], env, log)
+    try:
+        wait_ready(base, worker)
+        url = f"{base}{lesson_path}"
+        script = load.p95_script(log.parent / "p95.lua")
+        load.run(url, threads=2, connections=32, seconds=2)  # warm-up
+        baseline = load.run(url, threads=2, connections=32, seconds=seconds, script=script)
+        headers = {"Authorization": f"Bearer {mint_tokens(env, 1, scope='admin')[0]}"}
+        released: dict = {}
+
+        def post_release() -> None:
+            began = time.perf_counter()
+            try:
+                released["status"] = httpx.post(
+                    f"{base}/api/v1/admin/stats/releases", headers=headers, timeout=600
+                ).status_code
+            finally:
+                released["seconds"] = time.perf_counter() - began
+
+        poster = threading.Thread(target=post_release)
+        poster.start()
+        during = load.run(url, threads=2, connections=32, seconds=seconds, script=script)
+        poster.join()
+    finally:
+        stop(worker)
+    if released.get("status") != 201:
+        raise RuntimeError(f"release through the worker: {released.get('status')}")
+    out = {
+        "lesson_window_seconds": seconds,
+        "lesson_p50_ms_baseline": round(baseline["p50_ms"], 2),
+        "lesson_p95_ms_baseline": round(baseline["p95_ms"], 2),
+        "lesson_rps_baseline": round(baseline["rps"]),
+        "lesson_p50_ms_during_release": round(during["p50_ms"], 2),
+        "lesson_p95_ms_during_release": round(during["p95_ms"], 2),
+        "lesson_rps_during_release": round(during["rps"]),
+        "release_via_worker_seconds": round(released["seconds"], 1),
+        "errors": baseline["errors"] + during["errors"],
+    }
+    rows.append(
+        (
+            "lesson GET, 1 worker, in a release",
+            f"p50 {during['p50_ms']:.1f} ms, p95 {during['p95_ms']:.1f} ms",
+            f"p50 {baseline['p50_ms']:.1f}, p95 {baseline['p95_ms']:.1f}",
+            f"{during['p95_ms'] / baseline['p95_ms']:.2f}",
+        )
+    )
+    rows.append(("stats: release via the worker", f"{released['seconds']:.1f} s", "—", "—"))
     return out
 
 

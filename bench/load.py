@@ -108,6 +108,20 @@ end
 """
 
 
+P95_LUA = r"""
+-- Plain GETs of the URL given to wrk; only adds the p95 latency, which wrk's --latency table leaves out.
+function done(summary, latency, requests)
+  io.write(string.format('LATENCY {"p95_ms":%.3f}\n', latency:percentile(95) / 1000))
+end
+"""
+
+
+def p95_script(path: Path) -> Path:
+    """The Lua script for plain GETs that reports their p95 (`p95_ms` in `run`'s result)."""
+    path.write_text(P95_LUA)
+    return path
+
+
 def batch_script(
     path: Path, *, tokens: Path, salt: int, course: str, lessons: list[str], at: str, threads: int
 ) -> Path:
