@@ -7,7 +7,8 @@ from datetime import datetime
 from app.author.schemas import CoursePreview, OptionPreview, QuestionPreview, QuizPreview
 from app.catalogue.importer import rendered_lessons
 from app.catalogue.parsed import CourseSource
-from app.catalogue.schemas import CourseDetail, LessonOut, LessonOutline, ModuleOutline, QuizOutline, TermOut
+from app.catalogue.published import lesson_out
+from app.catalogue.schemas import CourseDetail, LessonOutline, ModuleOutline, QuizOutline, TermOut
 
 
 def course_preview(source: CourseSource, *, asset_path: str, created_at: datetime) -> CoursePreview:
@@ -53,20 +54,7 @@ def course_preview(source: CourseSource, *, asset_path: str, created_at: datetim
     )
     return CoursePreview(
         course=detail,
-        lessons=[
-            LessonOut(
-                course=source.slug,
-                slug=lesson.slug,
-                title=lesson.title,
-                module=lesson.module,
-                prev=lesson.prev,
-                next=lesson.next,
-                minutes=lesson.minutes,
-                html=lesson.html,
-                assets=[asset_path + name for name in lesson.assets],
-            )
-            for lesson in lessons
-        ],
+        lessons=[lesson_out(source.slug, lesson, asset_path=asset_path) for lesson in lessons],
         quizzes=[
             QuizPreview(
                 id=quiz.slug,

@@ -6,6 +6,9 @@ instead of once per request is most of what makes the read path fast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from app.catalogue.audio import EXTENSIONS as AUDIO_EXTENSIONS
 from app.catalogue.importer import ASSET_PATH
 from app.catalogue.schemas import (
@@ -28,8 +31,47 @@ ASSET_CACHE_CONTROL = "public, max-age=31536000, immutable"
 SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-def asset_urls(lesson: LessonView) -> list[str]:
-    return [ASSET_PATH + name for name in lesson.assets]
+class LessonLike(Protocol):
+    """What a lesson response is made of: a published LessonView, or a draft's RenderedLesson (read-only)."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def module(self) -> str: ...
+    @property
+    def prev(self) -> str | None: ...
+    @property
+    def next(self) -> str | None: ...
+    @property
+    def minutes(self) -> int | None: ...
+    @property
+    def html(self) -> str: ...
+    @property
+    def assets(self) -> Sequence[str]: ...
+
+
+def asset_urls(lesson: LessonLike, asset_path: str = ASSET_PATH) -> list[str]:
+    return [asset_path + name for name in lesson.assets]
+
+
+def lesson_out(course: str, lesson: LessonLike, *, asset_path: str = ASSET_PATH) -> LessonOut:
+    """A lesson as the learner app reads it (published, or previewed by its author): pictures and the recording
+    as asset URLs, the recording also as `audio`."""
+    urls = asset_urls(lesson, asset_path)
+    return LessonOut(
+        course=course,
+        slug=lesson.slug,
+        title=lesson.title,
+        module=lesson.module,
+        prev=lesson.prev,
+        next=lesson.next,
+        minutes=lesson.minutes,
+        html=lesson.html,
+        assets=urls,
+        audio=next((url for url in urls if url.endswith(AUDIO_EXTENSIONS)), None),
+    )
 
 
 def _summary(course: CourseView) -> dict:
@@ -78,20 +120,7 @@ def _json(model, *, etag: str | None = None) -> Prebuilt:
 
 
 def lesson_response(course: CourseView, view: LessonView) -> Prebuilt:
-    urls = asset_urls(view)
-    body = LessonOut(
-        course=course.slug,
-        slug=view.slug,
-        title=view.title,
-        module=view.module,
-        prev=view.prev,
-        next=view.next,
-        minutes=view.minutes,
-        html=view.html,
-        assets=urls,
-        audio=next((url for url in urls if url.endswith(AUDIO_EXTENSIONS)), None),
-    )
-    return _json(body, etag=view.etag)
+    return _json(lesson_out(course.slug, view), etag=view.etag)
 
 
 def build_responses(catalogue: Catalogue) -> dict[tuple[str, ...], Prebuilt]:
