@@ -300,6 +300,27 @@ def test_without_a_vietnamese_voice_the_button_says_so(browser, server):
     context.close()
 
 
+def test_a_recorded_narration_is_played_instead_of_the_phone_voice(browser, server):
+    """A lesson whose JSON names a recording (`audio`) shows the phone's player above the text, and no read-aloud."""
+    context = new_context(browser, service_workers="block")  # page.route() sees the lesson request
+    page = context.new_page()
+    sign_in(page, server.base)
+    recording = "/api/v1/assets/" + "a" * 64 + ".opus"
+
+    def with_recording(route):
+        lesson = route.fetch().json()
+        route.fulfill(json={**lesson, "audio": recording, "assets": [*lesson["assets"], recording]})
+
+    page.route(f"**/api/v1/courses/{COURSE}/lessons/mat-khau-manh", with_recording)
+    page.goto(f"{server.base}/#/khoa/{COURSE}/bai/mat-khau-manh")
+    player = page.get_by_role("figure").locator("audio")
+    player.wait_for(state="attached")
+    assert player.get_attribute("src") == recording and player.get_attribute("controls") is not None
+    assert page.get_by_text("Nghe bài đọc").is_visible()
+    assert page.get_by_role("button", name="Nghe bài").count() == 0  # the recording replaces the phone's voice
+    context.close()
+
+
 def test_a_new_version_is_announced_and_downloads_run_in_parallel(browser, server):
     context = new_context(browser, service_workers="block")
     page = context.new_page()
