@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import Engine
 
 from app.auth.tokens import TokenVerifier
-from app.author.router import author_routes, author_zip_body
+from app.author.router import author_routers, author_zip_body
 from app.catalogue.cache import CatalogueCache
 from app.catalogue.router import router as catalogue_router
 from app.certificates.issuer import CertificateIssuer
@@ -32,6 +32,7 @@ from app.ops.middleware import BodyLimitMiddleware, MetricsMiddleware
 from app.ops.router import router as ops_router
 from app.progress.router import router as progress_router
 from app.quizzes.dependencies import form_secret
+from app.routes import add_routes
 from app.stats.router import router as stats_router
 from app.stats.schedule import run_daily_releases
 from app.web.router import include_web
@@ -112,10 +113,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         certificates_router,
         stats_router,
         well_known,
-        author_routes,
+        *author_routers,
     )
-    for router in routers:
-        app.include_router(router)
+    add_routes(app, *routers)  # one flat list of routes, not a branch per module (app/routes.py)
     include_web(app, settings)  # the learner app at / (and every page's dev sign-in when DEV_TOKENS is on)
     include_stats_page(app)  # the statistics dashboard at /thong-ke (the authors' page is in author_routes)
 

@@ -16,12 +16,13 @@ import math
 import re
 import threading
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 from jose import jwk
+from jose.backends.base import Key
 from jose.exceptions import JOSEError
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,13 @@ MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNORE
 class VerificationKey:
     kid: str | None
     algorithm: str  # the only algorithm this key is accepted with
-    key: str | Mapping[str, Any]  # PEM text or JWK dict, as python-jose takes it
+    key: str | dict[str, Any]  # PEM text or JWK dict, as python-jose takes it
+    # python-jose's key object, built once here rather than from `key` at every token (reading a PEM or a JWK is
+    # most of an ES256 check's cost); raises for malformed key material.
+    prepared: Key = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "prepared", jwk.construct(self.key, self.algorithm))
 
 
 class KeyFetchError(Exception):
@@ -58,12 +65,11 @@ def keys_from_jwks(document: object) -> list[VerificationKey]:
         if algorithm == "ES256" and entry.get("crv") != "P-256":
             continue
         public = {name: value for name, value in entry.items() if name not in ("d", "p", "q", "dp", "dq", "qi")}
-        try:
-            jwk.construct(public, algorithm)  # malformed key material is skipped here, not at every token
+        kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
+        try:  # the key object is built here: malformed key material is skipped, not met at every token
+            keys.append(VerificationKey(kid=kid, algorithm=algorithm, key={**public, "alg": algorithm}))
         except (JOSEError, ValueError, TypeError):
             continue
-        kid = entry.get("kid") if isinstance(entry.get("kid"), str) else None
-        keys.append(VerificationKey(kid=kid, algorithm=algorithm, key={**public, "alg": algorithm}))
     return keys
 
 

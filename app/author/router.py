@@ -207,9 +207,7 @@ def author_page(request: Request) -> Response:
     return respond(request, page, **{"Content-Security-Policy": PAGE_CSP, "Referrer-Policy": "no-referrer"})
 
 
-author_routes = APIRouter()  # what app/main.py registers: the API and the page
-author_routes.include_router(router)
-author_routes.include_router(page_router)
+author_routers = (router, page_router)  # what app/main.py registers: the API and the page
 
 
 def author_zip_body(settings: Settings) -> RouteBodyLimit:

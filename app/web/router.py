@@ -28,6 +28,7 @@ from app.config import API_PREFIX, Settings
 from app.errors import NotFound, Unprocessable, error_responses
 from app.http import GZIP_MIN_BYTES, matches
 from app.localities.official import is_commune
+from app.routes import add_routes
 
 STATIC = Path(__file__).parent / "static"
 DEV_TOKEN_SECONDS = 86400
@@ -216,6 +217,6 @@ def dev_tokens_enabled(settings: Settings) -> bool:
 def include_web(app: FastAPI, settings: Settings) -> None:
     """The app's files at `/`, and `POST /api/v1/dev/token` (every page's dev sign-in) only when DEV_TOKENS is on
     (never in production)."""
-    app.include_router(static_router)
+    add_routes(app, static_router)
     if dev_tokens_enabled(settings):
-        app.include_router(dev_router)
+        add_routes(app, dev_router)

@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI, Request, Response
 
 from app.errors import NotFound
+from app.routes import add_routes
 from app.web.router import CSP, _respond, load, trusted_origins
 
 DASHBOARD = Path(__file__).parent / "stats"
@@ -36,4 +37,4 @@ def dashboard_file(name: str, request: Request) -> Response:
 
 def include_stats_page(app: FastAPI) -> None:
     """The dashboard at `/thong-ke` (its development sign-in is `POST /api/v1/dev/token`, in app.web.router)."""
-    app.include_router(page_router)
+    add_routes(app, page_router)

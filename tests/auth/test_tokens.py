@@ -109,6 +109,12 @@ def test_rs256_and_es256_tokens_are_accepted(idp_client, rsa_key, ec_key):
         ({"locality": None}, "invalid_token"),
         ({"locality": "99999"}, "invalid_token"),
         ({"locality": "70"}, "invalid_token"),
+        ({"aud": ["another-service", "a-third"]}, "invalid_token"),
+        ({"aud": [AUD, 7]}, "invalid_token"),
+        ({"aud": {"x": AUD}}, "invalid_token"),
+        ({"iss": [ISS]}, "invalid_token"),
+        ({"exp": int(time.time()) - 31}, "token_expired"),  # just past the 30 s leeway
+        ({"nbf": int(time.time()) + 60}, "invalid_token"),
     ],
 )
 def test_claims_are_checked(idp_client, rsa_key, overrides, code):
@@ -120,6 +126,13 @@ def test_claims_are_checked(idp_client, rsa_key, overrides, code):
 def test_expiry_within_leeway_is_accepted(idp_client, rsa_key):
     token = jwt.encode(claims(exp=int(time.time()) - 10), _private(rsa_key), algorithm="RS256")
     assert call(idp_client, token).status_code == 200
+
+
+def test_not_before_within_leeway_and_an_audience_list_naming_us_are_accepted(idp_client, rsa_key):
+    soon = claims(nbf=int(time.time()) + 10)
+    assert call(idp_client, jwt.encode(soon, _private(rsa_key), algorithm="RS256")).status_code == 200
+    listed = claims(aud=["another-service", AUD])
+    assert call(idp_client, jwt.encode(listed, _private(rsa_key), algorithm="RS256")).status_code == 200
 
 
 def test_alg_none_is_rejected(idp_client):
@@ -294,8 +307,8 @@ def test_a_verified_token_is_remembered_until_it_expires(idp_client, rsa_key, mo
     import app.auth.tokens as tokens
 
     decoded = []
-    real_decode = tokens.jwt.decode
-    monkeypatch.setattr(tokens.jwt, "decode", lambda *a, **k: decoded.append(1) or real_decode(*a, **k))
+    real_verify = tokens.jws.verify
+    monkeypatch.setattr(tokens.jws, "verify", lambda *a, **k: decoded.append(1) or real_verify(*a, **k))
     now = int(time.time())
     token = jwt.encode(claims(exp=now + 60), _private(rsa_key), algorithm="RS256")
     assert [call(idp_client, token).status_code for _ in range(3)] == [200, 200, 200]
