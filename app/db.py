@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic_core import to_json
 from sqlalchemy import (
     Column,
+    ColumnElement,
     DateTime,
     Engine,
     Insert,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     String,
     Table,
     TypeDecorator,
+    any_,
+    bindparam,
     cast,
     create_engine,
     delete,
@@ -227,6 +230,16 @@ def tagged(kind: str, columns: Mapping[str, Any], **given: Any) -> Select:
     lists the same columns, so the union keeps their types and a reader takes them by name (`row.course`)."""
     values = [given.get(name, cast(null(), type_)).label(name) for name, type_ in columns.items()]
     return select(literal(kind).label("kind"), *values)
+
+
+def one_of(column: ColumnElement, name: str, item_type: Any, dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the list bound as `name`. On PostgreSQL `column = ANY(:name)`, the list one array
+    parameter, so the statement's text is the same whatever the list's length: compiled once, never expanded
+    per call (an expanding IN renders a typed placeholder per item on every execution), and one prepared plan.
+    Elsewhere (SQLite) an expanding IN."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(item_type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def is_postgresql(session: Session) -> bool:

@@ -10,6 +10,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 
@@ -96,6 +97,9 @@ class MetricsMiddleware:
         self.app = app
         self.access_log = access_log
         self.log_client_address = log_client_address
+        # (method, route, status) -> its counter and latency series: `labels()` validates and locks on every
+        # call, so each series is looked up once per worker (bounded: routes × methods × statuses).
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -119,8 +123,12 @@ class MetricsMiddleware:
             template = getattr(route, "path", None) or "unmatched"
             method = scope.get("method", "GET")
             elapsed = time.perf_counter() - started
-            REQUESTS.labels(method, template, str(status)).inc()
-            LATENCY.labels(method, template).observe(elapsed)
+            series = self.series.get((method, template, status))
+            if series is None:
+                series = REQUESTS.labels(method, template, str(status)), LATENCY.labels(method, template)
+                self.series[method, template, status] = series
+            series[0].inc()
+            series[1].observe(elapsed)
             if self.access_log:
                 fields = {
                     "request_id": request_id.decode(),

@@ -8,10 +8,10 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, Boolean, Integer, String, bindparam, cast, func, union_all
+from sqlalchemy import BindParameter, Boolean, Integer, String, Uuid, bindparam, cast, func, union_all
 from sqlmodel import Session
 
-from app.db import UtcDateTime, table_of, tagged
+from app.db import UtcDateTime, one_of, table_of, tagged
 from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 
 
@@ -64,9 +64,10 @@ STATE_COLUMNS: dict[str, Any] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _state_query():
-    """The UNION ALL behind `read_state`, built once (bound: key, courses, ids; empty lists match nothing)."""
+@lru_cache(maxsize=2)
+def _state_query(dialect: str):
+    """The UNION ALL behind `read_state`, built once per dialect (bound: key, courses, ids; empty lists match
+    nothing)."""
     e, c, p = table_of(Enrolment).c, table_of(LessonCompletion).c, table_of(ProgressEvent).c  # run as Core
     key: BindParameter[str] = bindparam("key")
     return union_all(
@@ -82,9 +83,9 @@ def _state_query():
         tagged(STORED, STATE_COLUMNS, stored_events=func.count()).where(p.learner_key == key),
         tagged(
             COMPLETION, STATE_COLUMNS, course=c.course_slug, lesson=c.lesson_slug, completed_at=c.completed_at
-        ).where(c.learner_key == key, c.course_slug.in_(bindparam("courses", expanding=True))),
+        ).where(c.learner_key == key, one_of(c.course_slug, "courses", String, dialect)),
         tagged(SEEN, STATE_COLUMNS, event_id=cast(p.event_id, String)).where(
-            p.learner_key == key, p.event_id.in_(bindparam("ids", expanding=True))
+            p.learner_key == key, one_of(p.event_id, "ids", Uuid, dialect)
         ),
     )
 
@@ -96,7 +97,8 @@ def read_state(
     many events are stored: one UNION ALL of primary-key range reads, one round trip."""
     state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
     params = {"key": learner_key, "courses": list(course_slugs), "ids": list(event_ids)}
-    for row in session.connection().execute(_state_query(), params):
+    connection = session.connection()
+    for row in connection.execute(_state_query(connection.dialect.name), params):
         if row.kind == ENROLMENT:
             state.enrolments[row.course] = EnrolmentRow(
                 row.course, row.started_at, row.completed_at, bool(row.flagged), row.witnessed_at
