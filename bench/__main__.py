@@ -168,6 +168,10 @@ def main() -> int:
         "RATE_LIMIT_STATS_READS": "100000000/minute",
         "MAX_EVENTS_PER_LEARNER": "1000000",
         "ACCESS_LOG": "false",  # the figures in docs/SCALING.md leave out writing access lines (metrics stay on)
+        # 16 wrk connections over 2 workers: 10 database connections per worker are ample, and keep the up to
+        # five services of a run (direct, code before, PgBouncer, full tables) under PostgreSQL's 100 connections.
+        "DATABASE_POOL_SIZE": "10",
+        "DATABASE_MAX_OVERFLOW": "0",
     }
     env.pop("REDIS_URL", None)
     rows: list[tuple[str, str, str, str]] = []
@@ -279,6 +283,28 @@ def main() -> int:
         stop(bare)
         procs.remove(bare)
         errors += lesson["errors"] + health["errors"] + bare_run["errors"]
+        # The same GET called in-process, beside the bare app: no sockets, no wrk (bench/asgi.py).
+        lesson_path = lesson_url.removeprefix(base)
+        out.update(in_process(env, work, lesson_path, ROOT))
+        rows.append(
+            (
+                "lesson GET in-process (ASGI)",
+                f"{out['asgi_lesson_us']} µs",
+                f"{out['asgi_bare_us']} µs",
+                f"{out['asgi_lesson_ratio']:.2f}",
+            )
+        )
+        if args.baseline_tree:
+            old_asgi = in_process(env, work, lesson_path, args.baseline_tree)
+            out["compare_asgi_lesson_old_us"] = old_asgi["asgi_lesson_us"]
+            rows.append(
+                (
+                    "lesson GET in-process, code before",
+                    f"{old_asgi['asgi_lesson_us']} µs",
+                    f"{old_asgi['asgi_bare_us']} µs",
+                    f"{old_asgi['asgi_lesson_ratio']:.2f}",
+                )
+            )
         out.update(
             lesson_rps=round(lesson["rps"]),
             health_rps=round(health["rps"]),
@@ -386,6 +412,9 @@ def main() -> int:
             profiled_runs.append(
                 profiled(service, args.profile / "progress.txt", turn, lambda: progress_turn(base, "profile", service))
             )
+        if args.baseline_tree:  # not needed after the progress turns; its connections are
+            stop(old)
+            procs.remove(old)
         # Every progress_event row since `before` is the services', but the ceiling's 7 per batch.
         every_ceiling = ceilings + bounced_ceilings + unprepared_ceilings
         stored = count(db_url, "progress_event") - before - dbceiling.EVENTS * sum(c["batches"] for c in every_ceiling)
@@ -481,14 +510,35 @@ def main() -> int:
             )
             procs.append(full)
             wait_ready(f"http://127.0.0.1:{full_port}", full)
+            urls = {"empty": db_url, "full": full_url}
+            bases = {"empty": base, "full": f"http://127.0.0.1:{full_port}"}
+            server_pids = {"empty": service.pid, "full": full.pid}
+            sides = growth.SIDES
+            if args.pgbouncer:  # the same two databases through a PgBouncer each
+                bounced_full_url = stack.enter_context(pgbouncer.running(full_url, pool_size=PGBOUNCER_POOL))
+                bounced_full_port = free_port()
+                bounced_full = start(
+                    [PY, "-m", "app", "serve", "--no-import", "--port", str(bounced_full_port), "--workers", "2"],
+                    {**env, "DATABASE_URL": bounced_full_url, "DATABASE_PGBOUNCER": "true"},
+                    log,
+                )
+                procs.append(bounced_full)
+                wait_ready(f"http://127.0.0.1:{bounced_full_port}", bounced_full)
+                urls |= {"pgbouncer_empty": db_url, "pgbouncer_full": full_url}  # the databases whose CPU counts
+                bases |= {
+                    "pgbouncer_empty": f"http://127.0.0.1:{bounced_port}",
+                    "pgbouncer_full": f"http://127.0.0.1:{bounced_full_port}",
+                }
+                server_pids |= {"pgbouncer_empty": bounced.pid, "pgbouncer_full": bounced_full.pid}
+                sides = growth.SIDES + growth.BOUNCED
             members = growth.cohort(env, PY, ROOT, growth.COHORT)
             for url in (db_url, full_url):  # the same rows on both sides
                 progress_seed.seed(url, keys=[key for _, key in members], seed_value=7)
             out.update(
                 growth.measure(
                     work=work,
-                    urls={"empty": db_url, "full": full_url},
-                    bases={"empty": base, "full": f"http://127.0.0.1:{full_port}"},
+                    urls=urls,
+                    bases=bases,
                     tokens=[token for token, _ in members],
                     batch_script=lambda path, tokens: load.batch_script(
                         path,
@@ -501,7 +551,8 @@ def main() -> int:
                     ),
                     rounds=2 * rounds,  # the effect sought is small beside the machine's noise
                     seconds=turn,
-                    server_pids={"empty": service.pid, "full": full.pid},
+                    server_pids=server_pids,
+                    sides=sides,
                 )
             )
             errors += out["growth_errors"]
@@ -517,19 +568,25 @@ def main() -> int:
                     tables="full tables",
                 )
                 out.update({f"full_{name}": value for name, value in figures.items()})
-            for kind, label in (("batch", "progress batch"), ("read", "GET /me/progress")):
-                full_rps, empty_rps = out[f"growth_full_{kind}_per_s"], out[f"growth_empty_{kind}_per_s"]
-                full_p95, empty_p95 = out[f"growth_full_{kind}_p95_ms"], out[f"growth_empty_{kind}_p95_ms"]
-                rows.append(
-                    (
-                        f"{label}: full ÷ empty tables",
-                        f"{full_rps:.0f}/s, p95 {full_p95:.1f} ms",
-                        f"{empty_rps:.0f}/s, p95 {empty_p95:.1f} ms",
-                        f"{out[f'growth_{kind}_throughput_ratio']:.2f}",
+            for prefix in ("", "pgbouncer_") if args.pgbouncer else ("",):
+                for kind, label in (("batch", "progress batch"), ("read", "GET /me/progress")):
+                    full_rps, empty_rps = (
+                        out[f"growth_{prefix}full_{kind}_per_s"],
+                        out[f"growth_{prefix}empty_{kind}_per_s"],
                     )
-                )
-            stop(full)
-            procs.remove(full)
+                    full_p95 = out[f"growth_{prefix}full_{kind}_p95_ms"]
+                    empty_p95 = out[f"growth_{prefix}empty_{kind}_p95_ms"]
+                    rows.append(
+                        (
+                            f"{label}: full ÷ empty{' (PgBouncer)' if prefix else ''}",
+                            f"{full_rps:.0f}/s, p95 {full_p95:.1f} ms",
+                            f"{empty_rps:.0f}/s, p95 {empty_p95:.1f} ms",
+                            f"{out[f'growth_{prefix}{kind}_throughput_ratio']:.2f}",
+                        )
+                    )
+            for server in [p for p in procs if p is not service and p.pid in server_pids.values()]:
+                stop(server)
+                procs.remove(server)
             if not args.full_db and not args.keep:
                 with psycopg.connect(admin_url, autocommit=True) as conn:
                     conn.execute(f'DROP DATABASE IF EXISTS "{full_name}" WITH (FORCE)')
@@ -559,6 +616,21 @@ def main() -> int:
     )
     print(json.dumps(out))
     return 0
+
+
+def in_process(env: dict, work: Path, lesson_path: str, tree: Path) -> dict:
+    """bench/asgi.py (this tree's) on the `app` of the source tree `tree`; the bare app answers with the lesson's
+    bytes."""
+    done = subprocess.run(
+        [PY, str(ROOT / "bench" / "asgi.py"), lesson_path],
+        env={**env, "BENCH_BODY_FILE": str(work / "lesson.json"), "PYTHONPATH": str(tree)},
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"bench.asgi failed: {done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def profiled(server: subprocess.Popen, raw: Path, seconds: float, turn) -> dict:

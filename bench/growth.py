@@ -5,6 +5,8 @@ and the rows of the earlier turns), one on a database seeded by `bench.progress_
 ("full"). The same cohort of learners is copied into both with the same rows (their keys come from the run's
 own tokens), so every request does the same work on both sides and only the size of the tables differs. Turns
 alternate (empty, full, full, empty, ...): progress batches of the cohort, then GET /me/progress of the cohort.
+With PgBouncer (`python -m bench --pgbouncer`), two more services reach the same two databases through a
+PgBouncer each ("pgbouncer_empty", "pgbouncer_full"), in the same rotation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from bench import cpu, load, progress_seed
 
 COHORT = 4000  # learners copied into both databases, who send the batches and read their progress
 SIDES = ("empty", "full")
+BOUNCED = ("pgbouncer_empty", "pgbouncer_full")
 
 
 def cohort(env: dict, py: str, root: Path, n: int) -> list[tuple[str, str]]:
@@ -65,14 +68,16 @@ def measure(
     rounds: int,
     seconds: int,
     server_pids: dict[str, int],
+    sides: tuple[str, ...] = SIDES,
 ) -> dict:
-    """Alternating turns on both sides; throughput and p95 of each side, and full / empty."""
+    """Alternating turns on every side (SIDES, and BOUNCED if given); throughput and p95 of each, and full / empty
+    (`growth_*_ratio`, and `growth_pgbouncer_*_ratio` through PgBouncer)."""
     token_file = work / "tokens-cohort.txt"
     token_file.write_text("\n".join(tokens) + "\n")
     reads = load.get_script(work / "me-progress.lua", tokens=token_file, url_path="/api/v1/me/progress", threads=2)
-    runs: dict[str, dict[str, list[dict]]] = {side: {"batch": [], "read": []} for side in SIDES}
+    runs: dict[str, dict[str, list[dict]]] = {side: {"batch": [], "read": []} for side in sides}
     for n in range(rounds):
-        for side in SIDES if n % 2 == 0 else tuple(reversed(SIDES)):
+        for side in sides if n % 2 == 0 else tuple(reversed(sides)):
             database = urls[side].rsplit("/", 1)[1]
             for kind, path, script in (
                 ("batch", "/api/v1/progress/events", batch_script(work / f"batch-{side}-{n}.lua", token_file)),
@@ -88,7 +93,7 @@ def measure(
                 )
                 runs[side][kind].append(run)
     out: dict = {}
-    for side in SIDES:
+    for side in sides:
         for kind in ("batch", "read"):
             taken = runs[side][kind]
             out[f"growth_{side}_{kind}_per_s"] = round(statistics.fmean(r["rps"] for r in taken), 1)
@@ -100,15 +105,11 @@ def measure(
                 statistics.fmean(r["db_cpu_ms_per_request"] for r in taken), 3
             )
         out[f"growth_{side}_rows"] = table_rows(urls[side])
-    for kind in ("batch", "read"):
-        out[f"growth_{kind}_throughput_ratio"] = round(
-            out[f"growth_full_{kind}_per_s"] / out[f"growth_empty_{kind}_per_s"], 3
-        )
-        out[f"growth_{kind}_db_cpu_ratio"] = round(
-            out[f"growth_full_{kind}_db_cpu_ms"] / out[f"growth_empty_{kind}_db_cpu_ms"], 3
-        )
-        out[f"growth_{kind}_p95_ratio"] = round(
-            out[f"growth_full_{kind}_p95_ms"] / out[f"growth_empty_{kind}_p95_ms"], 3
-        )
-    out["growth_errors"] = sum(out[f"growth_{side}_{kind}_errors"] for side in SIDES for kind in ("batch", "read"))
+    for prefix in ("", "pgbouncer_") if BOUNCED[0] in sides else ("",):
+        for kind in ("batch", "read"):
+            full, empty = f"growth_{prefix}full_{kind}", f"growth_{prefix}empty_{kind}"
+            out[f"growth_{prefix}{kind}_throughput_ratio"] = round(out[f"{full}_per_s"] / out[f"{empty}_per_s"], 3)
+            out[f"growth_{prefix}{kind}_db_cpu_ratio"] = round(out[f"{full}_db_cpu_ms"] / out[f"{empty}_db_cpu_ms"], 3)
+            out[f"growth_{prefix}{kind}_p95_ratio"] = round(out[f"{full}_p95_ms"] / out[f"{empty}_p95_ms"], 3)
+    out["growth_errors"] = sum(out[f"growth_{side}_{kind}_errors"] for side in sides for kind in ("batch", "read"))
     return out
