@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from fastapi import Request, Response
 
@@ -42,15 +42,33 @@ def conditional(
     return Response(body, media_type=media_type, headers=common)
 
 
+class ReadyResponse(Response):
+    """A response whose body and raw headers were made in advance: nothing is encoded per request."""
+
+    def __init__(self, body: bytes, raw_headers: list[tuple[bytes, bytes]], status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        self.raw_headers = list(raw_headers)  # a copy: middleware appends its own headers
+
+
+def raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+
+
 @dataclass(frozen=True)
 class Prebuilt:
-    """A response made once: body, gzip body (if worth it), ETag and headers."""
+    """A response made once: body, gzip body (if worth it), ETag and headers, and the raw headers of each reply
+    (200, 200 gzipped, 304) encoded once too."""
 
     body: bytes
     gzipped: bytes | None
     etag: str
     headers: dict[str, str]
     media_type: str
+    plain_raw: list[tuple[bytes, bytes]] = field(repr=False)
+    gzipped_raw: list[tuple[bytes, bytes]] = field(repr=False)
+    not_modified_raw: list[tuple[bytes, bytes]] = field(repr=False)
 
     @classmethod
     def of(cls, body: bytes, *, media_type: str, cache_control: str, etag: str | None = None, **extra: str) -> Prebuilt:
@@ -59,13 +77,23 @@ class Prebuilt:
         headers = {"ETag": etag, "Cache-Control": cache_control, **extra}
         if gzipped is not None:
             headers["Vary"] = "Accept-Encoding"
-        return cls(body, gzipped, etag, headers, media_type)
+        typed = {**headers, "Content-Type": media_type}
+        return cls(
+            body,
+            gzipped,
+            etag,
+            headers,
+            media_type,
+            plain_raw=raw({**typed, "Content-Length": str(len(body))}),
+            gzipped_raw=raw(
+                {**typed, "Content-Encoding": "gzip", "Content-Length": str(len(gzipped))} if gzipped else {}
+            ),
+            not_modified_raw=raw(headers),
+        )
 
     def respond(self, request: Request) -> Response:
         if matches(request, self.etag):
-            return Response(status_code=304, headers=self.headers)
+            return ReadyResponse(b"", self.not_modified_raw, status_code=304)
         if self.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-            return Response(
-                self.gzipped, media_type=self.media_type, headers={**self.headers, "Content-Encoding": "gzip"}
-            )
-        return Response(self.body, media_type=self.media_type, headers=self.headers)
+            return ReadyResponse(self.gzipped, self.gzipped_raw)
+        return ReadyResponse(self.body, self.plain_raw)
