@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     stats_satisfaction_min_ratings: int = Field(default=20, ge=2)  # mean stars published from this many up
     stats_release_time: time = time(0, 0)  # Vietnam time of the daily release
     stats_release_auto: bool = True  # each worker schedules the daily release (only one computes it)
+    stats_release_in_child: bool = True  # a worker computes a release in a child process (app/stats/schedule.py)
     stats_releases_kept: int = Field(default=31, ge=1)  # older releases are deleted
     # After an erasure, database files are scrubbed (WAL checkpoint / VACUUM) within this many seconds.
     erasure_scrub_seconds: float = Field(default=60, ge=0)

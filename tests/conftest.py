@@ -124,6 +124,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
         stats_sigma_area=0,
         stats_satisfaction_min_ratings=3,
         stats_release_auto=False,  # tests publish releases when they mean to
+        stats_release_in_child=False,  # in the test's own transaction (a child process could not see it)
     )
 
 

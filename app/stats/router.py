@@ -18,7 +18,7 @@ from app.errors import Conflict, Unprocessable, UnsupportedMediaType, error_resp
 from app.http import BINARY, conditional
 from app.limits.dependencies import StatsRead
 from app.localities import official
-from app.stats import csvout, datapackage, dictionary, service, xlsx
+from app.stats import csvout, datapackage, dictionary, schedule, service, xlsx
 from app.stats.models import ALL_COURSES
 from app.stats.schemas import CompletionOut, Level, ReleaseOut, ReleasesOut, TargetsOut, TimeseriesOut
 from app.stats.targets import parse_targets
@@ -207,11 +207,10 @@ def get_datapackage(request: Request, settings: SettingsDep, _reader: StatsRead)
 @router.post("/admin/stats/releases", response_model=ReleaseOut, status_code=201, responses=error_responses(409))
 def post_release(session: SessionDep, settings: SettingsDep, _admin: Admin) -> ReleaseOut:
     """Publish a release now (besides the daily schedule), e.g. after `stats rebuild` repaired the counters."""
-    found = service.release_now(session, settings=settings)
-    if found is None:  # its slot, the current instant, was taken by another request in the same microsecond
+    published = schedule.publish(session, settings)  # in a child process: app/stats/schedule.py
+    if published is None:  # its slot, the current instant, was taken by another request in the same microsecond
         raise Conflict("a release was published at this same instant; try again", code="release_exists")
-    session.commit()
-    return service.release_out(found)
+    return published
 
 
 async def csv_body(request: Request) -> str:

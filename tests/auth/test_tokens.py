@@ -99,9 +99,9 @@ def test_rs256_and_es256_tokens_are_accepted(idp_client, rsa_key, ec_key):
 @pytest.mark.parametrize(
     ("overrides", "code"),
     [
-        ({"exp": int(time.time()) - 120}, "token_expired"),
-        ({"nbf": int(time.time()) + 120}, "invalid_token"),
-        ({"iat": int(time.time()) + 600}, "invalid_token"),
+        ({"exp": lambda now: now - 120}, "token_expired"),
+        ({"nbf": lambda now: now + 120}, "invalid_token"),
+        ({"iat": lambda now: now + 600}, "invalid_token"),
         ({"iss": "https://evil.example"}, "invalid_token"),
         ({"aud": "another-service"}, "invalid_token"),
         ({"exp": None}, "invalid_token"),
@@ -113,11 +113,13 @@ def test_rs256_and_es256_tokens_are_accepted(idp_client, rsa_key, ec_key):
         ({"aud": [AUD, 7]}, "invalid_token"),
         ({"aud": {"x": AUD}}, "invalid_token"),
         ({"iss": [ISS]}, "invalid_token"),
-        ({"exp": int(time.time()) - 31}, "token_expired"),  # just past the 30 s leeway
-        ({"nbf": int(time.time()) + 60}, "invalid_token"),
+        ({"exp": lambda now: now - 31}, "token_expired"),  # just past the 30 s leeway
+        ({"nbf": lambda now: now + 60}, "invalid_token"),
     ],
 )
 def test_claims_are_checked(idp_client, rsa_key, overrides, code):
+    now = int(time.time())  # times relative to when the test runs, not to when the parameters were collected
+    overrides = {name: value(now) if callable(value) else value for name, value in overrides.items()}
     response = call(idp_client, jwt.encode(claims(**overrides), _private(rsa_key), algorithm="RS256"))
     assert response.status_code == 401, response.text
     assert response.json()["error"]["code"] == code

@@ -1,0 +1,50 @@
+"""A worker computes a statistics release in a child process (app/stats/schedule.py), not in its own threads."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from app.db import make_engine, migrate
+from app.errors import Conflict
+from app.stats import schedule, service
+from app.stats.models import StatsRelease
+
+
+@pytest.fixture
+def own_database(fresh_database_url, settings):
+    """A migrated database of its own (a child process sees only what is committed) and settings for it."""
+    engine = make_engine(fresh_database_url)
+    migrate(engine)
+    yield (
+        engine,
+        settings.model_copy(
+            update={"database_url": fresh_database_url, "stats_release_in_child": True, "stats_horizon_releases": 2}
+        ),
+    )
+    engine.dispose()
+
+
+def test_the_release_is_computed_and_committed_in_another_process(own_database, monkeypatch):
+    engine, settings = own_database
+
+    def in_this_process(*args, **kwargs):
+        raise AssertionError("the release was computed in the worker's own process")
+
+    monkeypatch.setattr(service, "release_now", in_this_process)  # a spawned child imports its own, unpatched
+    with Session(engine) as session:
+        published = schedule.publish(session, settings)
+        assert published is not None and published.edition == 2
+    with Session(engine) as session:
+        stored = session.exec(select(StatsRelease)).all()
+    assert [release.id for release in stored] == [published.id]
+
+
+def test_a_refusal_in_the_child_is_the_same_409_for_the_caller(own_database):
+    engine, settings = own_database
+    with Session(engine) as session:
+        for _ in range(2):  # the whole horizon of 2 releases
+            assert schedule.publish(session, settings) is not None
+        with pytest.raises(Conflict) as refused:
+            schedule.publish(session, settings)
+    assert refused.value.code == "privacy_budget_spent"
