@@ -10,6 +10,9 @@ bundled content). wrk drives the load. The progress batches and their ceiling ta
 of national statistics counters is seeded with COPY, a release is published, and the statistics calls are
 timed; then lesson GETs on one worker while that worker publishes a release (POST /admin/stats/releases) beside
 the same load without one (`lesson_*_during_release`, `lesson_*_baseline`, `release_via_worker_seconds`).
+Beside the wrk figures, the same lesson GET and progress batches are called in-process (bench/asgi.py: no
+sockets, no load generator), which is steadier on a shared machine: `asgi_*` in the JSON, and with
+--baseline-tree `compare_asgi_*` for the code before.
 The last line printed is one JSON object.
 With --pgbouncer, each turn also sends progress batches to a second service (2 workers) that reaches the same
 database through a PgBouncer in transaction pooling (Debian's pgbouncer, started here: tests/pgbouncer.py) with
@@ -496,6 +499,31 @@ def main() -> int:
                 )
             )
 
+        # Progress batches posted in-process, 16 at a time: the worker's CPU per batch without sockets or wrk,
+        # this code and (with --baseline-tree) the code before, taking turns (bench/asgi.py --progress).
+        trees = {"new": ROOT, "old": args.baseline_tree} if args.baseline_tree else {"new": ROOT}
+        spent_us: dict[str, list[float]] = {side: [] for side in trees}
+        for n in range(2):
+            for side in trees if n % 2 == 0 else reversed(list(trees)):
+                figures = in_process_progress(
+                    env, trees[side], batches=1000 if args.quick else 3000, lessons=batch_lessons
+                )
+                spent_us[side].append(figures["asgi_progress_cpu_us"])
+        out["asgi_progress_cpu_us"] = round(statistics.fmean(spent_us["new"]))
+        row = ("progress batch in-process (CPU)", f"{out['asgi_progress_cpu_us']} µs", "—", "—")
+        if args.baseline_tree:
+            out["compare_asgi_progress_old_cpu_us"] = round(statistics.fmean(spent_us["old"]))
+            out["compare_asgi_progress_ratio"] = round(
+                out["compare_asgi_progress_old_cpu_us"] / out["asgi_progress_cpu_us"], 3
+            )
+            row = (
+                "progress batch in-process (CPU)",
+                f"{out['asgi_progress_cpu_us']} µs",
+                f"code before {out['compare_asgi_progress_old_cpu_us']} µs",
+                f"{out['compare_asgi_progress_ratio']:.2f}",
+            )
+        rows.append(row)
+
         if args.full_db or args.progress_events:
             full_name = args.full_db or f"{name}_full"
             if not args.full_db:
@@ -630,6 +658,20 @@ def in_process(env: dict, work: Path, lesson_path: str, tree: Path) -> dict:
     )
     if done.returncode:
         raise RuntimeError(f"bench.asgi failed: {done.stderr[-3000:]}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def in_process_progress(env: dict, tree: Path, *, batches: int, lessons: list[str]) -> dict:
+    """bench/asgi.py --progress on the `app` of the source tree `tree`, on the run's database."""
+    done = subprocess.run(
+        [PY, str(ROOT / "bench" / "asgi.py"), "--progress", str(batches), COURSE, ",".join(lessons)],
+        env={**env, "PYTHONPATH": str(tree)},
+        cwd=tree,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"bench.asgi --progress failed: {done.stderr[-3000:]}")
     return json.loads(done.stdout.splitlines()[-1])
 
 

@@ -9,8 +9,12 @@ handler and prebuilt reply) against the bare FastAPI app returning the same byte
 figure is the fastest of its turns (the least disturbed by the rest of the machine).
 
 It also measures what FastAPI 0.16x charges per dependency: the same empty handler with 0 and with 10 trivial
-`async def` dependencies (each taking the request, as the service's do), µs per dependency. Prints one JSON
-object.
+`async def` dependencies (each taking the request, as the service's do), µs per dependency.
+
+With `--progress N`, instead: N progress batches (7 `lesson_completed` events of a new learner each, 16 at a
+time, as wrk's 16 connections send them) posted in-process to the service on DATABASE_URL, and the CPU time this
+process spent per batch (the worker's side: HTTP framework, token, limiter, handler, SQLAlchemy and psycopg;
+not PostgreSQL's). The first tenth warms up and is not counted. Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -119,9 +123,72 @@ async def _measure(path: str) -> dict[str, float]:
     }
 
 
+async def _progress(n: int, course: str, lessons: list[str]) -> dict[str, float]:
+    import uuid
+
+    from app.auth.tokens import mint_dev_token
+    from app.config import get_settings
+    from app.localities.official import COMMUNES
+    from app.main import create_app
+
+    service = create_app()
+    await _started(service)
+    settings, communes = get_settings(), sorted(COMMUNES)
+    tag = uuid.uuid4().hex[:8]
+    tokens = [
+        mint_dev_token(settings, scopes=["learner"], subject=f"asgi-{tag}-{i}", locality=communes[i % len(communes)])
+        for i in range(n)
+    ]
+    at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    gate = asyncio.Semaphore(16)
+
+    async def post(token: str) -> None:
+        events = [
+            {"id": str(uuid.uuid4()), "type": "lesson_completed", "course": course, "lesson": lesson, "at": at}
+            for lesson in lessons
+        ]
+        body = json.dumps({"events": events}).encode()
+        scope = _scope("/api/v1/progress/events") | {
+            "method": "POST",
+            "headers": [
+                (b"host", b"127.0.0.1"),
+                (b"content-type", b"application/json"),
+                (b"authorization", f"Bearer {token}".encode()),
+            ],
+        }
+        sent = asyncio.Event()
+
+        async def receive() -> dict[str, Any]:
+            if sent.is_set():
+                await asyncio.Event().wait()  # the request has no more body: wait like a quiet client
+            sent.set()
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] != 200:
+                raise RuntimeError(f"progress batch: status {message['status']}")
+
+        async with gate:
+            await service(scope, receive, send)
+
+    warm = max(1, n // 10)
+    await asyncio.gather(*(post(token) for token in tokens[:warm]))
+    cpu, wall = time.process_time(), time.perf_counter()
+    await asyncio.gather(*(post(token) for token in tokens[warm:]))
+    counted = n - warm
+    return {
+        "asgi_progress_cpu_us": round((time.process_time() - cpu) / counted * 1e6),
+        "asgi_progress_wall_us": round((time.perf_counter() - wall) / counted * 1e6),
+    }
+
+
 def main() -> int:
     os.environ.setdefault("BENCH_BODY_FILE", "/dev/null")
-    print(json.dumps(asyncio.run(_measure(sys.argv[1]))))
+    if sys.argv[1] == "--progress":  # --progress N COURSE LESSON,LESSON,...
+        figures = asyncio.run(_progress(int(sys.argv[2]), sys.argv[3], sys.argv[4].split(",")))
+    else:
+        figures = asyncio.run(_measure(sys.argv[1]))
+    print(json.dumps(figures))
     return 0
 
 
