@@ -61,6 +61,24 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def bounced_service(
+    stack: contextlib.ExitStack, url: str, env: dict, log: Path, procs: list[subprocess.Popen]
+) -> tuple[str, str, subprocess.Popen]:
+    """A service (2 workers) on the database `url` through a PgBouncer in transaction pooling started for the run
+    (closed with `stack`): PgBouncer's URL, the service's base URL and its process."""
+    through = stack.enter_context(pgbouncer.running(url, pool_size=PGBOUNCER_POOL))
+    port = free_port()
+    server = start(
+        [PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "2"],
+        {**env, "DATABASE_URL": through, "DATABASE_PGBOUNCER": "true"},
+        log,
+    )
+    procs.append(server)
+    base = f"http://127.0.0.1:{port}"
+    wait_ready(base, server)
+    return through, base, server
+
+
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -331,15 +349,7 @@ def main() -> int:
         procs.append(service)
         wait_ready(base, service)
         if args.pgbouncer:
-            bounced_db_url = stack.enter_context(pgbouncer.running(db_url, pool_size=PGBOUNCER_POOL))
-            bounced_port = free_port()
-            bounced = start(
-                [PY, "-m", "app", "serve", "--no-import", "--port", str(bounced_port), "--workers", "2"],
-                {**env, "DATABASE_URL": bounced_db_url, "DATABASE_PGBOUNCER": "true"},
-                log,
-            )
-            procs.append(bounced)
-            wait_ready(f"http://127.0.0.1:{bounced_port}", bounced)
+            bounced_db_url, bounced_base, bounced = bounced_service(stack, db_url, env, log, procs)
         if args.baseline_tree:
             old_port = free_port()
             old = start(
@@ -387,7 +397,7 @@ def main() -> int:
             if args.baseline_tree and not n % 2:
                 old_runs.append(progress_turn(f"http://127.0.0.1:{old_port}", f"old-{n}", old))
             if args.pgbouncer:
-                bounced_runs.append(progress_turn(f"http://127.0.0.1:{bounced_port}", f"pgbouncer-{n}", bounced))
+                bounced_runs.append(progress_turn(bounced_base, f"pgbouncer-{n}", bounced))
                 bounced_ceilings.append(
                     dbceiling.run(
                         bounced_db_url,
@@ -543,20 +553,9 @@ def main() -> int:
             server_pids = {"empty": service.pid, "full": full.pid}
             sides = growth.SIDES
             if args.pgbouncer:  # the same two databases through a PgBouncer each
-                bounced_full_url = stack.enter_context(pgbouncer.running(full_url, pool_size=PGBOUNCER_POOL))
-                bounced_full_port = free_port()
-                bounced_full = start(
-                    [PY, "-m", "app", "serve", "--no-import", "--port", str(bounced_full_port), "--workers", "2"],
-                    {**env, "DATABASE_URL": bounced_full_url, "DATABASE_PGBOUNCER": "true"},
-                    log,
-                )
-                procs.append(bounced_full)
-                wait_ready(f"http://127.0.0.1:{bounced_full_port}", bounced_full)
+                _, bounced_full_base, bounced_full = bounced_service(stack, full_url, env, log, procs)
                 urls |= {"pgbouncer_empty": db_url, "pgbouncer_full": full_url}  # the databases whose CPU counts
-                bases |= {
-                    "pgbouncer_empty": f"http://127.0.0.1:{bounced_port}",
-                    "pgbouncer_full": f"http://127.0.0.1:{bounced_full_port}",
-                }
+                bases |= {"pgbouncer_empty": bounced_base, "pgbouncer_full": bounced_full_base}
                 server_pids |= {"pgbouncer_empty": bounced.pid, "pgbouncer_full": bounced_full.pid}
                 sides = growth.SIDES + growth.BOUNCED
             members = growth.cohort(env, PY, ROOT, growth.COHORT)
