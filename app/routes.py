@@ -8,8 +8,9 @@ app directly, docs/SCALING.md). Registered on the app with `add_api_route`, as F
 to it as they would through `include_router`.
 
 Each module still declares its operations on its own `APIRouter` (prefix, tags, error responses): those are
-already folded into every route when it is declared, so copying the route loses nothing. The OpenAPI document is
-the same either way (tests/test_openapi.py).
+already folded into every route when it is declared, so copying the route loses nothing: the OpenAPI document
+came out byte for byte the same when this replaced `include_router`. tests/test_openapi.py checks that the app's
+routes stay one flat list.
 """
 
 from __future__ import annotations

@@ -185,3 +185,18 @@ def test_a_generated_typed_client_builds_and_talks_to_the_app(typed_client, app,
     assert isinstance(saved, models.TargetsOut) and saved.updated == 1
     refused = put_targets.sync(client=admin, body=types.File(payload=io.BytesIO(b"code,adults\n01,x\n")))
     assert isinstance(refused, models.ErrorOut) and refused.error.details[0].line == 2
+
+
+def test_the_apps_routes_are_one_flat_list(app):
+    """Every route is matched directly: no `include_router` branch, which FastAPI walks on every request
+    (app/routes.py; a fifth of a lesson GET's cost in-process, docs/SCALING.md)."""
+    from fastapi.routing import APIRoute
+    from starlette.routing import Route
+
+    branches = [route for route in app.router.routes if not isinstance(route, APIRoute | Route)]
+    assert branches == []
+    operations = {
+        (route.path, method) for route in app.router.routes if isinstance(route, APIRoute) for method in route.methods
+    }
+    assert ("/api/v1/courses/{course}/lessons/{lesson}", "GET") in operations
+    assert ("/api/v1/progress/events", "POST") in operations
