@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -38,7 +38,7 @@ def publish(session: Session, settings: Settings, *, slot: str | None = None) ->
     """Publish a release of the counters as they are now (of `slot`, or a manual one): committed when this
     returns; None if `slot` was already released. In a child process unless STATS_RELEASE_IN_CHILD is off,
     then in `session`. Raises Conflict (409) as `service.release_now` does."""
-    if not settings.stats_release_in_child:
+    if not settings.stats_release_in_child or _in_memory(settings.database_url):
         found = service.release_now(session, settings=settings, slot=slot)
         session.commit()
         return None if found is None else service.release_out(found)
@@ -47,6 +47,12 @@ def publish(session: Session, settings: Settings, *, slot: str | None = None) ->
     if outcome == "conflict":
         raise Conflict(value["message"], code=value["code"])
     return None if value is None else ReleaseOut.model_validate(value)
+
+
+def _in_memory(url: str) -> bool:
+    """An in-memory SQLite database exists only in this process: a child could not reach it."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
 def _publish_here(settings: Settings, slot: str | None) -> tuple[str, Any]:

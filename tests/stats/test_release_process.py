@@ -48,3 +48,15 @@ def test_a_refusal_in_the_child_is_the_same_409_for_the_caller(own_database):
         with pytest.raises(Conflict) as refused:
             schedule.publish(session, settings)
     assert refused.value.code == "privacy_budget_spent"
+
+
+def test_an_in_memory_database_is_released_in_the_callers_process(settings):
+    """A child process cannot reach an in-memory SQLite database, so the release is computed where it is."""
+    engine = make_engine("sqlite://")
+    migrate(engine)
+    in_memory = settings.model_copy(update={"database_url": "sqlite://", "stats_release_in_child": True})
+    with Session(engine) as session:
+        published = schedule.publish(session, in_memory)
+        assert published is not None
+        assert session.exec(select(StatsRelease.id)).all() == [published.id]
+    engine.dispose()
