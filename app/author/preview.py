@@ -7,8 +7,8 @@ from datetime import datetime
 from app.author.schemas import CoursePreview, OptionPreview, QuestionPreview, QuizPreview
 from app.catalogue.importer import rendered_lessons
 from app.catalogue.parsed import CourseSource
-from app.catalogue.published import lesson_out
-from app.catalogue.schemas import CourseDetail, LessonOutline, ModuleOutline, QuizOutline, TermOut
+from app.catalogue.published import lesson_out, lesson_outline, quiz_outline
+from app.catalogue.schemas import CourseDetail, LessonOutline, ModuleOutline, TermOut
 
 
 def course_preview(source: CourseSource, *, asset_path: str, created_at: datetime) -> CoursePreview:
@@ -16,24 +16,14 @@ def course_preview(source: CourseSource, *, asset_path: str, created_at: datetim
     lessons = rendered_lessons(source, asset_path=asset_path)
     by_module: dict[str, list[LessonOutline]] = {}
     for lesson in lessons:
-        entry = LessonOutline(
-            slug=lesson.slug, title=lesson.title, minutes=lesson.minutes, assets=[asset_path + n for n in lesson.assets]
-        )
-        by_module.setdefault(lesson.module, []).append(entry)
+        by_module.setdefault(lesson.module, []).append(lesson_outline(lesson, asset_path))
     outline = [
         ModuleOutline(
             slug=module.slug,
             title=module.title,
             summary=module.summary,
             lessons=by_module.get(module.slug, []),
-            quiz=QuizOutline(
-                id=module.quiz.slug,
-                title=module.quiz.title,
-                questions=len(module.quiz.questions),
-                pass_ratio=module.quiz.pass_ratio,
-            )
-            if module.quiz
-            else None,
+            quiz=quiz_outline(module.quiz),
         )
         for module in source.modules
     ]

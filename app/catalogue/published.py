@@ -52,8 +52,35 @@ class LessonLike(Protocol):
     def assets(self) -> Sequence[str]: ...
 
 
+class QuizLike(Protocol):
+    """What a quiz's outline entry is made of: a published QuizView, or a draft's QuizSource (read-only)."""
+
+    @property
+    def slug(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def questions(self) -> Sequence[object]: ...
+    @property
+    def pass_ratio(self) -> float: ...
+
+
 def asset_urls(lesson: LessonLike, asset_path: str = ASSET_PATH) -> list[str]:
     return [asset_path + name for name in lesson.assets]
+
+
+def lesson_outline(lesson: LessonLike, asset_path: str = ASSET_PATH) -> LessonOutline:
+    """A lesson's entry in its course's outline (published, or previewed by its author)."""
+    return LessonOutline(
+        slug=lesson.slug, title=lesson.title, minutes=lesson.minutes, assets=asset_urls(lesson, asset_path)
+    )
+
+
+def quiz_outline(quiz: QuizLike | None) -> QuizOutline | None:
+    """A module's quiz in its course's outline (published, or previewed by its author); None without one."""
+    if quiz is None:
+        return None
+    return QuizOutline(id=quiz.slug, title=quiz.title, questions=len(quiz.questions), pass_ratio=quiz.pass_ratio)
 
 
 def lesson_out(course: str, lesson: LessonLike, *, asset_path: str = ASSET_PATH) -> LessonOut:
@@ -95,18 +122,8 @@ def course_detail(view: CourseView) -> CourseDetail:
             slug=module.slug,
             title=module.title,
             summary=module.summary,
-            lessons=[
-                LessonOutline(slug=lesson.slug, title=lesson.title, minutes=lesson.minutes, assets=asset_urls(lesson))
-                for lesson in (view.lessons[slug] for slug in module.lessons)
-            ],
-            quiz=QuizOutline(
-                id=module.quiz.slug,
-                title=module.quiz.title,
-                questions=len(module.quiz.questions),
-                pass_ratio=module.quiz.pass_ratio,
-            )
-            if module.quiz
-            else None,
+            lessons=[lesson_outline(view.lessons[slug]) for slug in module.lessons],
+            quiz=quiz_outline(module.quiz),
         )
         for module in view.modules
     ]
