@@ -67,16 +67,23 @@ def bounced_service(
     """A service (2 workers) on the database `url` through a PgBouncer in transaction pooling started for the run
     (closed with `stack`): PgBouncer's URL, the service's base URL and its process."""
     through = stack.enter_context(pgbouncer.running(url, pool_size=PGBOUNCER_POOL))
+    base, server = serve({**env, "DATABASE_URL": through, "DATABASE_PGBOUNCER": "true"}, log, procs, workers=2)
+    return through, base, server
+
+
+def serve(
+    env: dict, log: Path, procs: list[subprocess.Popen], *, workers: int, cwd: Path = ROOT
+) -> tuple[str, subprocess.Popen]:
+    """`app serve` from the source tree `cwd` on a free port, ready, and in `procs` (stopped at the end of the
+    run): its base URL and process."""
     port = free_port()
     server = start(
-        [PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "2"],
-        {**env, "DATABASE_URL": through, "DATABASE_PGBOUNCER": "true"},
-        log,
+        [PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", str(workers)], env, log, cwd=cwd
     )
     procs.append(server)
     base = f"http://127.0.0.1:{port}"
     wait_ready(base, server)
-    return through, base, server
+    return base, server
 
 
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -232,16 +239,8 @@ def main() -> int:
                 lambda: load.run(lesson_url, threads=2, connections=32, seconds=seconds),
             )
         if args.baseline_tree:
-            old_port = free_port()
-            old = start(
-                [PY, "-m", "app", "serve", "--no-import", "--port", str(old_port), "--workers", "1"],
-                env,
-                log,
-                cwd=args.baseline_tree,
-            )
-            procs.append(old)
-            wait_ready(f"http://127.0.0.1:{old_port}", old)
-            old_lesson_url = lesson_url.replace(base, f"http://127.0.0.1:{old_port}")
+            old_base, old = serve(env, log, procs, workers=1, cwd=args.baseline_tree)
+            old_lesson_url = lesson_url.replace(base, old_base)
             load.run(old_lesson_url, threads=2, connections=32, seconds=2)  # warm-up
             taken: dict[str, list[float]] = {"new": [], "old": []}
             spent: dict[str, list[float]] = {"new": [], "old": []}  # CPU ms per request
@@ -351,15 +350,7 @@ def main() -> int:
         if args.pgbouncer:
             bounced_db_url, bounced_base, bounced = bounced_service(stack, db_url, env, log, procs)
         if args.baseline_tree:
-            old_port = free_port()
-            old = start(
-                [PY, "-m", "app", "serve", "--no-import", "--port", str(old_port), "--workers", "2"],
-                env,
-                log,
-                cwd=args.baseline_tree,
-            )
-            procs.append(old)
-            wait_ready(f"http://127.0.0.1:{old_port}", old)
+            old_base, old = serve(env, log, procs, workers=2, cwd=args.baseline_tree)
         batch_lessons = lessons[:7]
         at = datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
         rounds = PROGRESS_ROUNDS
@@ -389,13 +380,13 @@ def main() -> int:
         old_runs = []  # --baseline-tree
         for n in range(rounds):
             if args.baseline_tree and n % 2:  # the code before goes first in every other round
-                old_runs.append(progress_turn(f"http://127.0.0.1:{old_port}", f"old-{n}", old))
+                old_runs.append(progress_turn(old_base, f"old-{n}", old))
             runs.append(progress_turn(base, str(n), service))
             ceilings.append(
                 dbceiling.run(db_url, threads=16, seconds=turn, course=COURSE, lessons=batch_lessons, commune=COMMUNE)
             )
             if args.baseline_tree and not n % 2:
-                old_runs.append(progress_turn(f"http://127.0.0.1:{old_port}", f"old-{n}", old))
+                old_runs.append(progress_turn(old_base, f"old-{n}", old))
             if args.pgbouncer:
                 bounced_runs.append(progress_turn(bounced_base, f"pgbouncer-{n}", bounced))
                 bounced_ceilings.append(
@@ -540,16 +531,9 @@ def main() -> int:
                 out["growth_seed"] = progress_seed.create(admin_url, full_name, args.progress_events)
                 print(f"seeded {full_name}: {out['growth_seed']}", flush=True)
             full_url = admin_url.rsplit("/", 1)[0] + f"/{full_name}"
-            full_port = free_port()
-            full = start(
-                [PY, "-m", "app", "serve", "--no-import", "--port", str(full_port), "--workers", "2"],
-                {**env, "DATABASE_URL": full_url},
-                log,
-            )
-            procs.append(full)
-            wait_ready(f"http://127.0.0.1:{full_port}", full)
+            full_base, full = serve({**env, "DATABASE_URL": full_url}, log, procs, workers=2)
             urls = {"empty": db_url, "full": full_url}
-            bases = {"empty": base, "full": f"http://127.0.0.1:{full_port}"}
+            bases = {"empty": base, "full": full_base}
             server_pids = {"empty": service.pid, "full": full.pid}
             sides = growth.SIDES
             if args.pgbouncer:  # the same two databases through a PgBouncer each
@@ -588,7 +572,7 @@ def main() -> int:
                 figures = statistics_figures(
                     {**env, "DATABASE_URL": full_url},
                     full_url,
-                    f"http://127.0.0.1:{full_port}",
+                    full_base,
                     days=args.days,
                     calls=stat_calls,
                     rows=rows,
