@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import logging.config
 import multiprocessing
 import random
-from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
 from typing import Any
 
 from sqlalchemy import Engine, make_url
@@ -27,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from app.config import Settings
 from app.db import make_unpooled_engine, utcnow
 from app.errors import Conflict
+from app.ops.logs import log_config
 from app.stats import service
 from app.stats.schemas import ReleaseOut
 
@@ -42,11 +44,32 @@ def publish(session: Session, settings: Settings, *, slot: str | None = None) ->
         found = service.release_now(session, settings=settings, slot=slot)
         session.commit()
         return None if found is None else service.release_out(found)
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as child:
-        outcome, value = child.submit(_publish_here, settings, slot).result()
+    outcome, value = _in_child(settings, slot)
     if outcome == "conflict":
         raise Conflict(value["message"], code=value["code"])
+    if outcome == "failed":
+        raise RuntimeError(f"the statistics release failed in its process: {value}")
     return None if value is None else ReleaseOut.model_validate(value)
+
+
+def _in_child(settings: Settings, slot: str | None) -> tuple[str, Any]:
+    """`_publish_here` in a spawned process, its answer back through a pipe. A plain Process and Pipe, not a
+    ProcessPoolExecutor: they hold no semaphores, so a worker stopped during a release leaves nothing for
+    multiprocessing's resource tracker to warn about on stderr (whose every line is JSON). The child is a daemon:
+    a worker that exits ends it, and its uncommitted release with it."""
+    context = multiprocessing.get_context("spawn")
+    answers, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_publish_here, args=(settings, slot, sender), daemon=True)
+    child.start()
+    sender.close()  # the child holds the only sending end: EOF if it dies without answering
+    try:
+        answer = answers.recv()
+    except EOFError:
+        answer = ("failed", "the process ended without an answer")
+    finally:
+        answers.close()
+        child.join()
+    return answer
 
 
 def _in_memory(url: str) -> bool:
@@ -55,19 +78,28 @@ def _in_memory(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
 
 
-def _publish_here(settings: Settings, slot: str | None) -> tuple[str, Any]:
-    """The child's side of `publish`: its own connection, its own transaction; plain values back."""
+def _publish_here(settings: Settings, slot: str | None, sender: Connection) -> None:
+    """The child's side of `publish`: its own connection and transaction, its logs as JSON lines like the
+    worker's; sends back plain values."""
+    logging.config.dictConfig(log_config())
     engine = make_unpooled_engine(settings.database_url, pgbouncer=settings.database_pgbouncer)
     try:
         with Session(engine, expire_on_commit=False) as session:
-            try:
-                found = service.release_now(session, settings=settings, slot=slot)
-            except Conflict as exc:
-                return "conflict", {"message": exc.message, "code": exc.code}
+            found = service.release_now(session, settings=settings, slot=slot)
             session.commit()
-            return "published", None if found is None else service.release_out(found).model_dump(mode="json")
+            answer: tuple[str, Any] = (
+                "published",
+                None if found is None else service.release_out(found).model_dump(mode="json"),
+            )
+    except Conflict as exc:
+        answer = "conflict", {"message": exc.message, "code": exc.code}
+    except Exception as exc:
+        log.exception("statistics release failed")
+        answer = "failed", f"{type(exc).__name__}: {exc}"
     finally:
         engine.dispose()
+    sender.send(answer)
+    sender.close()
 
 
 def release_slot(engine: Engine, settings: Settings, slot: datetime) -> None:

@@ -60,3 +60,33 @@ def test_an_in_memory_database_is_released_in_the_callers_process(settings):
         assert published is not None
         assert session.exec(select(StatsRelease.id)).all() == [published.id]
     engine.dispose()
+
+
+LEAVER = """
+import multiprocessing, sys, threading, time
+from sqlmodel import Session
+from app.config import Settings
+from app.db import make_engine
+from app.stats import schedule
+
+settings = Settings.model_validate_json(sys.argv[1])
+engine = make_engine(settings.database_url)
+threading.Thread(target=lambda: schedule.publish(Session(engine), settings), daemon=True).start()
+while not multiprocessing.active_children():  # the release's process has started: leave in the middle of it
+    time.sleep(0.01)
+"""
+
+
+def test_a_worker_that_exits_during_a_release_writes_nothing_but_json_to_stderr(own_database):
+    """A served worker's every stderr line is JSON (docs/operations.md). Stopped while its child computes a
+    release, it must not leave multiprocessing's resource tracker a leaked semaphore to warn about."""
+    import json
+    import subprocess
+    import sys
+
+    _, settings = own_database
+    exposed = settings.model_dump_json()
+    done = subprocess.run([sys.executable, "-c", LEAVER, exposed], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for line in filter(str.strip, done.stderr.splitlines()):
+        assert isinstance(json.loads(line), dict), line
