@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -33,12 +33,15 @@ from sqlalchemy import (
     inspect,
     literal,
     null,
+    orm,
     select,
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -99,6 +102,24 @@ def make_engine(
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(
+        url,
+        pool_pre_ping=pre_ping,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args=_connect_args(pgbouncer=pgbouncer),
+    )
+
+
+def make_async_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int = 10, pre_ping: bool = False, pgbouncer: bool = False
+) -> AsyncEngine | None:
+    """The engine of the learners' writes (`Transactions`) on PostgreSQL: psycopg's async connections, pooled
+    like `make_engine`'s (its own pool of `pool_size`); None for SQLite, whose driver has no async form."""
+    if not url.startswith("postgresql"):
+        return None
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_async_engine(  # postgresql+psycopg: SQLAlchemy picks the dialect's async variant
         url,
         pool_pre_ping=pre_ping,
         pool_size=pool_size,
@@ -270,6 +291,46 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+T = TypeVar("T")
+
+
+class Transactions:
+    """Runs a learner's change: `await transactions.run(work)`, where `work(session)` makes the change with the
+    ordinary synchronous Session and commits it.
+
+    On PostgreSQL the session runs on psycopg's async connection, driven from the event loop through
+    SQLAlchemy's greenlet bridge (`AsyncSession.run_sync`): the same code as everywhere else, each round trip
+    awaited without holding the loop, and no hand-off to the thread pool. That hand-off (a thread woken, the
+    GIL passed back and forth at every round trip, the loop woken with the result) cost a worker as much CPU
+    as the batch's own statements (docs/SCALING.md, round 3). `work` must not block but on the database: it
+    runs on the event loop. Without an async engine (SQLite; a test's joined connection) `work` runs in the
+    thread pool on a session from `sessions`."""
+
+    def __init__(self, sessions: Callable[[], Session], async_engine: AsyncEngine | None = None) -> None:
+        self.sessions = sessions
+        self.async_engine = async_engine
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        if self.async_engine is None:
+            return await run_in_threadpool(self._in_thread, work)
+        async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
+            return await session.run_sync(_handed, work)
+
+    def _in_thread(self, work: Callable[[Session], T]) -> T:
+        with self.sessions() as session:
+            return work(session)
+
+
+def _handed(session: orm.Session, work: Callable[[Session], T]) -> T:
+    """`work` on the session `run_sync` hands over: sqlmodel's AsyncSession makes it a sqlmodel Session."""
+    assert isinstance(session, Session)
+    return work(session)
+
+
+def transactions(request: Request) -> Transactions:
+    """The app's `Transactions` (tests bind theirs to the test's connection)."""
+    return request.app.state.transactions
 
 
 def read_engine(request: Request) -> Engine:

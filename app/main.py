@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from app.auth.tokens import TokenVerifier
 from app.author.router import author_routers, author_zip_body
@@ -20,7 +22,7 @@ from app.certificates.router import router as certificates_router
 from app.certificates.router import well_known
 from app.certificates.signing import CertificateSigner
 from app.config import API_PREFIX, Settings, get_settings
-from app.db import make_engine, make_replica_engine
+from app.db import Transactions, make_async_engine, make_engine, make_replica_engine
 from app.errors import install_error_handlers
 from app.learners.router import router as learners_router
 from app.learners.scrub import Scrubber
@@ -63,6 +65,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     for task in tasks:
         with suppress(asyncio.CancelledError):
             await task
+    transactions: Transactions = app.state.transactions
+    if transactions.async_engine is not None:  # its connections belong to this event loop: closed on it
+        await transactions.async_engine.dispose()
 
 
 def operation_id(route: APIRoute) -> str:
@@ -95,6 +100,15 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         pre_ping=settings.database_pre_ping,
         pgbouncer=settings.database_pgbouncer,
     )
+    # The learners' writes (app/learners/router.py) on psycopg's async connections; SQLite: in the thread pool.
+    async_engine = make_async_engine(
+        app.state.engine.url.render_as_string(hide_password=False),
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+        pre_ping=settings.database_pre_ping,
+        pgbouncer=settings.database_pgbouncer,
+    )
+    app.state.transactions = Transactions(partial(Session, app.state.engine, expire_on_commit=False), async_engine)
     app.state.replica_engine = make_replica_engine(settings.database_replica_url, pgbouncer=settings.database_pgbouncer)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)

@@ -12,17 +12,19 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.catalogue.importer import import_content
 from app.config import Settings
-from app.db import get_read_session, get_session, make_engine, migrate
+from app.db import Transactions, get_read_session, get_session, make_engine, migrate
 from app.main import create_app
 from tests import pgbouncer as pgbouncer_process
 
@@ -148,17 +150,26 @@ def app_settings(settings) -> Settings:
     return settings
 
 
-@pytest.fixture
-def app(app_settings, engine, connection):
-    app = create_app(app_settings, engine=engine)
+def on_connection(app: FastAPI, connection: Connection) -> FastAPI:
+    """The app's sessions, and its learners' writes, all on the test's connection, inside its transaction.
+
+    The writes then run in the thread pool; tests/learners/test_async_writes.py runs them as served, on
+    psycopg's async connections, against a committed database."""
+    joined = partial(Session, bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
 
     def test_session() -> Iterator[Session]:
-        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+        with joined() as s:
             yield s
 
     app.dependency_overrides[get_session] = test_session
     app.dependency_overrides[get_read_session] = test_session  # no replica in these tests: one connection
+    app.state.transactions = Transactions(joined)
     return app
+
+
+@pytest.fixture
+def app(app_settings, engine, connection):
+    return on_connection(create_app(app_settings, engine=engine), connection)
 
 
 @pytest.fixture

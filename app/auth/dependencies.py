@@ -42,14 +42,18 @@ async def identity_dependency(request: Request) -> Identity:
     return await read_identity(request)
 
 
+def check_scope(identity: Identity, scope: str) -> Identity:
+    if scope not in identity.scopes:
+        raise Forbidden(f"this needs the '{scope}' scope", code="insufficient_scope")
+    return identity
+
+
 def require_scope(scope: str):
     async def dependency(
         identity: Annotated[Identity, Depends(identity_dependency)],
         _scheme: Annotated[object, Depends(BEARER)] = None,
     ) -> Identity:
-        if scope not in identity.scopes:
-            raise Forbidden(f"this needs the '{scope}' scope", code="insufficient_scope")
-        return identity
+        return check_scope(identity, scope)
 
     dependency.__name__ = f"require_{scope}"
     return dependency

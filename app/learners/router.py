@@ -1,18 +1,24 @@
 """Learner actions that change several domains at once: progress batches, quiz attempts, ratings, erasure.
 
 Each handler locks the learner (`changing`), calls the domains through the learner service, and commits
-once before replying.
+once before replying. Progress batches, ratings and erasure run as `Transactions` (app/db.py: on PostgreSQL
+on the event loop, over psycopg's async connection); a quiz attempt stays in the thread pool, because its
+attempt limit is checked inside its transaction and that check is a synchronous round trip to Redis.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from datetime import datetime
+
+from fastapi import APIRouter, Request, Response
+from sqlmodel import Session
 
 from app.auth.dependencies import OPTIONAL_TOKEN, MaybeLearner
+from app.catalogue.cache import current_snapshot
 from app.catalogue.dependencies import CatalogueDep
-from app.certificates.issuer import IssuerDep
-from app.config import API_PREFIX
-from app.db import SessionDep
+from app.certificates.issuer import CertificateIssuer, IssuerDep
+from app.config import API_PREFIX, Settings
+from app.db import SessionDep, transactions
 from app.dependencies import SettingsDep
 from app.errors import PayloadTooLarge, error_responses
 from app.learners import service
@@ -20,7 +26,7 @@ from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
 from app.limits.dependencies import LearnerWrite
 from app.limits.limiter import LimiterDep
-from app.progress.planning import Rules
+from app.progress.planning import BatchPlan, Rules
 from app.progress.schemas import EventBatchIn, EventBatchOut, Rejected
 from app.quizzes.dependencies import FormSecretDep
 from app.quizzes.schemas import AttemptIn, AttemptOut, QuizFormOut
@@ -32,37 +38,38 @@ router = APIRouter(
 
 
 @router.post("/progress/events", response_model=EventBatchOut)
-def post_events(
-    body: EventBatchIn,
-    identity: LearnerWrite,
-    catalogue: CatalogueDep,
-    session: SessionDep,
-    settings: SettingsDep,
-    issuer: IssuerDep,
-) -> Response:
+async def post_events(body: EventBatchIn, identity: LearnerWrite, request: Request) -> Response:
     """A batch of offline events: resent ids change nothing; events that cannot apply are listed in `rejected`."""
+    settings: Settings = request.app.state.settings
     if len(body.events) > settings.max_events_per_batch:
         raise PayloadTooLarge(
             f"at most {settings.max_events_per_batch} events per batch; send the rest in another batch",
             code="batch_too_large",
         )
-    with service.changing(
-        session,
-        identity=identity,
-        shards=settings.rollup_shards,
-        counted_moves=settings.stats_counted_moves,
-        reports=True,
-    ) as learner:
-        plan = service.record_progress(
+    catalogue = current_snapshot(request).catalogue
+    issuer: CertificateIssuer = request.app.state.issuer
+
+    def record(session: Session) -> BatchPlan:
+        with service.changing(
             session,
-            learner=learner,
-            catalogue=catalogue,
-            events=body.events,
-            issuer=issuer,
-            max_stored=settings.max_events_per_learner,
-            rules=Rules.from_settings(settings),
-        ).plan
-    session.commit()
+            identity=identity,
+            shards=settings.rollup_shards,
+            counted_moves=settings.stats_counted_moves,
+            reports=True,
+        ) as learner:
+            plan = service.record_progress(
+                session,
+                learner=learner,
+                catalogue=catalogue,
+                events=body.events,
+                issuer=issuer,
+                max_stored=settings.max_events_per_learner,
+                rules=Rules.from_settings(settings),
+            ).plan
+        session.commit()
+        return plan
+
+    plan = await transactions(request).run(record)
     reply = EventBatchOut(
         accepted=len(plan.accepted),
         duplicates=plan.duplicates,
@@ -127,35 +134,41 @@ def submit_attempt(
 
 
 @router.put("/courses/{course}/rating", response_model=RatingOut)
-def put_rating(
-    course: str,
-    body: RatingIn,
-    identity: LearnerWrite,
-    catalogue: CatalogueDep,
-    session: SessionDep,
-    settings: SettingsDep,
+async def put_rating(
+    course: str, body: RatingIn, identity: LearnerWrite, catalogue: CatalogueDep, request: Request
 ) -> RatingOut:
     """The learner's satisfaction with a course they started, 1 to 5 stars; sending again changes it."""
+    settings: Settings = request.app.state.settings
     slug = catalogue.course(course).slug
-    with service.changing(
-        session, identity=identity, shards=settings.rollup_shards, counted_moves=settings.stats_counted_moves
-    ) as learner:
-        rated_at = service.rate(
-            session,
-            learner_key=learner.key,
-            course_slug=slug,
-            stars=body.stars,
-            counted_changes=settings.stats_counted_rating_changes,
-        )
-    session.commit()
-    return RatingOut(course=slug, stars=body.stars, rated_at=rated_at)
+
+    def rate(session: Session) -> datetime:
+        with service.changing(
+            session, identity=identity, shards=settings.rollup_shards, counted_moves=settings.stats_counted_moves
+        ) as learner:
+            rated_at = service.rate(
+                session,
+                learner_key=learner.key,
+                course_slug=slug,
+                stars=body.stars,
+                counted_changes=settings.stats_counted_rating_changes,
+            )
+        session.commit()
+        return rated_at
+
+    return RatingOut(course=slug, stars=body.stars, rated_at=await transactions(request).run(rate))
 
 
 @router.delete("/me", response_model=ErasureOut)
-def erase_me(identity: LearnerWrite, session: SessionDep, settings: SettingsDep, scrubber: ScrubberDep) -> ErasureOut:
+async def erase_me(identity: LearnerWrite, request: Request, scrubber: ScrubberDep) -> ErasureOut:
     """Erase everything stored about the caller; certificates are revoked; statistics keep anonymous counts.
     Within ERASURE_SCRUB_SECONDS the database files are scrubbed too (app/learners/scrub.py)."""
-    revoked = service.erase(session, learner_key=identity.learner_key, shards=settings.rollup_shards)
-    session.commit()
+    shards = request.app.state.settings.rollup_shards
+
+    def erase(session: Session) -> int:
+        revoked = service.erase(session, learner_key=identity.learner_key, shards=shards)
+        session.commit()
+        return revoked
+
+    revoked = await transactions(request).run(erase)
     scrubber.request()
     return ErasureOut(erased=True, certificates_revoked=revoked)

@@ -18,10 +18,9 @@ from sqlmodel import Session
 from app.catalogue.importer import import_content
 from app.certificates.signing import CertificateSigner, verify_with_jwks
 from app.config import InvalidConfiguration
-from app.db import get_read_session, get_session
 from app.main import create_app
 from tests.certificates.test_certificates import complete_an_toan
-from tests.conftest import CONTENT
+from tests.conftest import CONTENT, on_connection
 
 
 def _new_key(path) -> ec.EllipticCurvePrivateKey:
@@ -35,14 +34,7 @@ def _new_key(path) -> ec.EllipticCurvePrivateKey:
 @contextmanager
 def _serving(settings, engine, connection) -> Iterator[TestClient]:
     """A server process's view: an app built from `settings`, on the test's transaction (as conftest's `app`)."""
-    app = create_app(settings, engine=engine)
-
-    def test_session() -> Iterator[Session]:
-        with Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
-            yield s
-
-    app.dependency_overrides[get_session] = test_session
-    app.dependency_overrides[get_read_session] = test_session
+    app = on_connection(create_app(settings, engine=engine), connection)
     with TestClient(app, raise_server_exceptions=False) as client:
         with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
             app.state.catalogue.refresh(session)
