@@ -4,7 +4,10 @@ Each category (client requests, a learner's writes, quiz attempts, statistics re
 windows from the settings, written in the `limits` notation ("60/minute;600/hour"). Several windows make a
 cooldown that grows: three quiz attempts in ten minutes, then wait; six in an hour, then wait longer.
 With REDIS_URL set, every worker and replica counts in the same place; without it, each process counts
-for itself (fine for one machine).
+for itself (fine for one machine). On Redis, the checks made on the event loop (the client limit, a learner's
+writes, statistics reads, authors' uploads: `atake`) go through redis-py's asyncio client and cost no
+thread-pool hop; a quiz attempt's limit, checked inside its transaction in the thread pool, through the
+blocking client (`take`). Both count under the same keys.
 
 Small windows (up to EXACT_UP_TO hits: the quiz attempts' "3/10 minutes") are exact moving windows: the
 timestamps of the last hits, so "three, then wait" holds at every instant, including across a window's
@@ -31,8 +34,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
-from limits import RateLimitItem, parse_many
+from limits import RateLimitItem, WindowStats, aio, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter, RateLimiter, SlidingWindowCounterRateLimiter
@@ -131,23 +133,42 @@ def _snapshot(mapping: dict) -> list:
 
 
 def make_storage(settings: Settings) -> Storage:
+    """The counters' storage for synchronous callers (a quiz attempt's limit, checked in its transaction)."""
     if not settings.redis_url:
         return SweptMemoryStorage()
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    timeout = settings.redis_timeout_seconds
     storage = storage_from_string(
         settings.redis_url,
         wrap_exceptions=True,  # every Redis failure arrives as limits' StorageError
-        socket_connect_timeout=timeout,
-        socket_timeout=timeout,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        socket_timeout=settings.redis_timeout_seconds,
         # limits types its options as scalars, but passes them on to the Redis client, which takes a Retry
         retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # no retries inside a request: the breaker decides
     )
     if not isinstance(storage, Storage):  # an async+redis:// URL gives a storage whose calls return coroutines
         scheme = settings.redis_url.partition("://")[0]  # not the whole URL: it may hold a password
         raise ValueError(f"REDIS_URL must name a synchronous storage (redis://, rediss://...), not {scheme}://")
+    return storage
+
+
+def make_async_storage(settings: Settings) -> aio.storage.Storage:
+    """The same Redis (the same keys) for the event loop's callers, on redis-py's asyncio client: a check costs
+    no thread-pool hop. Its connections belong to the loop that first uses them: one per worker."""
+    assert settings.redis_url  # only with a shared store; in memory the sync storage runs inline
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    storage = storage_from_string(
+        f"async+{settings.redis_url}",
+        implementation="redispy",  # redis-py (pinned) rather than limits' default, coredis
+        wrap_exceptions=True,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        socket_timeout=settings.redis_timeout_seconds,
+        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # as in make_storage
+    )
+    assert isinstance(storage, aio.storage.Storage)
     return storage
 
 
@@ -170,6 +191,10 @@ class Limiter:
         self.down_until = 0.0  # monotonic time before which Redis is not tried again
         self.exact = MovingWindowRateLimiter(self.storage)
         self.counter = SlidingWindowCounterRateLimiter(self.storage)
+        if self.shared:  # the event loop's callers count in the same Redis without leaving the loop
+            storage = make_async_storage(settings)
+            self.async_exact: aio.strategies.RateLimiter = aio.strategies.MovingWindowRateLimiter(storage)
+            self.async_counter: aio.strategies.RateLimiter = aio.strategies.SlidingWindowCounterRateLimiter(storage)
         self.windows: dict[str, list[RateLimitItem]] = {
             "client": parse_many(settings.rate_limit_client),
             "learner_write": parse_many(settings.rate_limit_learner_writes),
@@ -193,15 +218,19 @@ class Limiter:
         try:
             return self._take(category, key)
         except StorageError as exc:
-            self.down_until = time.monotonic() + self.retry_seconds
-            log.warning(
-                "rate limiter store unavailable (%s); for %s s %s are refused, the rest let through",
-                type(exc.storage_error).__name__,
-                self.retry_seconds,
-                sorted(self.fail_closed) or "none",
-            )
-            self._unavailable(category)
+            self._failed(exc, category)
             return None
+
+    def _failed(self, exc: StorageError, category: str) -> None:
+        """Redis failed: leave it alone for the retry interval, then answer as `_unavailable`."""
+        self.down_until = time.monotonic() + self.retry_seconds
+        log.warning(
+            "rate limiter store unavailable (%s); for %s s %s are refused, the rest let through",
+            type(exc.storage_error).__name__,
+            self.retry_seconds,
+            sorted(self.fail_closed) or "none",
+        )
+        self._unavailable(category)
 
     def _unavailable(self, category: str) -> None:
         """Raise RedisUnavailable for a fail-closed category; return (let the request through) otherwise."""
@@ -247,33 +276,69 @@ class Limiter:
         return self.exact if window.amount <= self.EXACT_UP_TO else self.counter
 
     def _decision(self, category: str, key: str, windows: list[RateLimitItem], *, allowed: bool) -> Decision:
-        now = time.time()
         stats = [(window, self._strategy(window).get_window_stats(window, category, key)) for window in windows]
-        full = [(w, s) for w, s in stats if s.remaining <= 0]
-        window, stat = (
-            max(full, key=lambda ws: ws[1].reset_time) if full else min(stats, key=lambda ws: ws[1].remaining)
-        )
-        # Whole seconds, rounded so that a client waiting exactly this long lands past the window's edge.
-        reset_after = max(1, math.floor(stat.reset_time - now) + 1)
-        return Decision(allowed, window.amount, max(stat.remaining, 0), reset_after, category)
+        return _decided(category, stats, allowed=allowed)
 
     async def atake(self, category: str, key: str) -> Decision | None:
-        """`take` for async code: in memory it runs inline (microseconds); with Redis, in the thread pool, so
-        its round trips never hold the event loop."""
+        """`take` for the event loop: in memory it runs inline (microseconds); with Redis, on the asyncio client
+        (the same keys, the same breaker), so a round trip never holds the loop and costs no thread."""
         if not self.shared:
-            return self.take(category, key)
-        return await run_in_threadpool(self.take, category, key)
+            return self._take(category, key)
+        if time.monotonic() < self.down_until:
+            self._unavailable(category)
+            return None
+        try:
+            return await self._atake(category, key)
+        except StorageError as exc:
+            self._failed(exc, category)
+            return None
+
+    async def _atake(self, category: str, key: str) -> Decision | None:
+        """`_take` on the asyncio client: the same windows, in the same order, with the same edge rule."""
+        windows = self.windows[category]
+        if len(windows) == 1:
+            if await self._async_strategy(windows[0]).hit(windows[0], category, key):
+                return None
+        elif await _all(self._async_strategy(window).test(window, category, key) for window in windows):
+            if await _all(self._async_strategy(window).hit(window, category, key) for window in windows):
+                return None
+        stats = [
+            (window, await self._async_strategy(window).get_window_stats(window, category, key)) for window in windows
+        ]
+        return _decided(category, stats, allowed=False)
+
+    def _async_strategy(self, window: RateLimitItem) -> aio.strategies.RateLimiter:
+        return self.async_exact if window.amount <= self.EXACT_UP_TO else self.async_counter
 
     async def arequire(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> None:
-        """`require` for async dependencies (see `atake`)."""
-        if not self.shared:
-            return self.require(category, key, message, code=code)
-        return await run_in_threadpool(self.require, category, key, message, code=code)
+        """`require` for the event loop (see `atake`)."""
+        refused = await self.atake(category, key)
+        if refused is not None:
+            raise Limited(refused, f"{message}; try again in {refused.reset_after} s", code=code)
 
     def require(self, category: str, key: str, message: str, *, code: str = "rate_limited") -> None:
         refused = self.take(category, key)
         if refused is not None:
             raise Limited(refused, f"{message}; try again in {refused.reset_after} s", code=code)
+
+
+async def _all(checks) -> bool:
+    """`all()` over awaitables, stopping at the first false one (nothing after it is sent)."""
+    for check in checks:
+        if not await check:
+            return False
+    return True
+
+
+def _decided(category: str, stats: list[tuple[RateLimitItem, WindowStats]], *, allowed: bool) -> Decision:
+    """The figures of a use from its windows' state: the tightest full window when refused, else the one with the
+    least room."""
+    now = time.time()
+    full = [(w, s) for w, s in stats if s.remaining <= 0]
+    window, stat = max(full, key=lambda ws: ws[1].reset_time) if full else min(stats, key=lambda ws: ws[1].remaining)
+    # Whole seconds, rounded so that a client waiting exactly this long lands past the window's edge.
+    reset_after = max(1, math.floor(stat.reset_time - now) + 1)
+    return Decision(allowed, window.amount, max(stat.remaining, 0), reset_after, category)
 
 
 async def get_limiter(request: Request) -> Limiter:

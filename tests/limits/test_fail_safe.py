@@ -3,6 +3,7 @@ category as documented (quiz attempts refused with 503 and Retry-After, everythi
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
@@ -73,6 +74,28 @@ def test_each_category_gets_its_documented_choice_quickly(settings, port_fixture
     assert refused.value.status == 503 and 1 <= int(refused.value.headers["Retry-After"]) <= 5
     assert time.monotonic() - started < 0.5  # within REDIS_RETRY_SECONDS Redis is not tried again
     assert limiter.available() is False
+
+
+@pytest.mark.parametrize("port_fixture", ["closed_port", "silent_port"])
+def test_the_event_loops_checks_make_the_same_choices_quickly(settings, port_fixture, request):
+    """`atake` (redis-py's asyncio client: the client limit, learner writes, statistics reads) fails safe like
+    `take`: one timeout, then the breaker; let through, except the fail-closed attempts."""
+    limiter = _limiter(settings, request.getfixturevalue(port_fixture))
+
+    async def checks() -> None:
+        started = time.monotonic()
+        assert await limiter.atake("client", "10.0.0.1") is None
+        assert time.monotonic() - started < 1.5
+        started = time.monotonic()
+        for category in ("client", "learner_write", "stats_read"):
+            for n in range(50):
+                assert await limiter.atake(category, f"key-{n}") is None
+        with pytest.raises(RedisUnavailable) as refused:
+            await limiter.arequire("attempt", "learner\nquiz", "no more attempts")
+        assert refused.value.status == 503
+        assert time.monotonic() - started < 0.5
+
+    asyncio.run(checks())
 
 
 def test_the_breaker_tries_redis_again_after_the_retry_interval(settings, closed_port):

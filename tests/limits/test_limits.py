@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 import uuid
@@ -84,6 +85,43 @@ def test_workers_share_counts_through_redis(settings):
     allowed = [limiter.hit("attempt", key).allowed for limiter in (one, two, one, two, one)]
     assert allowed == [True, True, True, True, False]
     assert one.available() is True
+
+
+def test_the_event_loop_and_the_thread_pool_count_the_same_keys_in_redis(settings):
+    """`atake` (asyncio client) and `take` (blocking client) are two clients of one count, for a moving window
+    and for several windows of sliding counters alike."""
+    if not REDIS_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must set TEST_REDIS_URL (.ci/run starts a private redis-server)")
+        pytest.skip("set TEST_REDIS_URL=redis://... to run the Redis tests")
+    update = {"redis_url": REDIS_URL, "rate_limit_learner_writes": "3/minute", "rate_limit_client": "30/minute;40/hour"}
+    limiter = Limiter(settings.model_copy(update=update))
+    key = str(uuid.uuid4())
+
+    async def alternately(category: str, uses: int) -> list[bool]:
+        allowed = []
+        for n in range(uses):
+            if n % 2:
+                allowed.append(limiter.take(category, key) is None)
+            else:
+                allowed.append(await limiter.atake(category, key) is None)
+        return allowed
+
+    def blocking(category: str, key: str):
+        raise AssertionError("an event-loop check used the blocking client")
+
+    async def uses() -> tuple:  # one event loop, as in a worker: the asyncio client's connections belong to it
+        writes, requests = await alternately("learner_write", 5), await alternately("client", 32)
+        refused = await limiter.atake("client", key)
+        limiter._take = blocking  # the blocking path (and a thread to run it in) is never taken from the loop
+        fresh = await limiter.atake("learner_write", str(uuid.uuid4()))
+        return writes, requests, refused, fresh
+
+    writes, requests, refused, fresh = asyncio.run(uses())
+    assert writes == [True, True, True, False, False]
+    assert requests == [True] * 30 + [False, False]
+    assert refused is not None and refused.limit == 30 and refused.remaining == 0 and refused.reset_after >= 1
+    assert fresh is None
 
 
 def test_stored_events_per_learner_are_capped(client, content, auth, app, settings):
