@@ -19,7 +19,9 @@ database through a PgBouncer in transaction pooling (Debian's pgbouncer, started
 DATABASE_PGBOUNCER=true, and runs the psycopg-only loop through it without prepared statements (`pgbouncer_*`),
 and straight to the server without them (`unprepared_db_ceiling_*`: what planning every statement costs alone).
 Rate limits are raised for the run (the bench measures the hot paths, not the limiter); the access log is
-off, as in production by default (metrics stay on).
+off, as in production by default (metrics stay on). The wrk turns count limits in memory; the in-process progress
+figures are also taken with the limiter on a Redis of the run's own (`asgi_progress_redis_*`), as production's
+workers share one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import json
 import math
 import os
 import secrets
+import shutil
 import signal
 import socket
 import statistics
@@ -84,6 +87,32 @@ def serve(
     base = f"http://127.0.0.1:{port}"
     wait_ready(base, server)
     return base, server
+
+
+@contextlib.contextmanager
+def private_redis(work: Path):
+    """A redis-server of the run's own on a free port (no shared Redis is touched), without persistence: its URL."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # `stop` signals its process group
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    break
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("redis-server did not start")
+            time.sleep(0.1)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(server)
 
 
 def wait_ready(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -501,29 +530,29 @@ def main() -> int:
             )
 
         # Progress batches posted in-process, 16 at a time: the worker's CPU per batch without sockets or wrk,
-        # this code and (with --baseline-tree) the code before, taking turns (bench/asgi.py --progress).
+        # this code and (with --baseline-tree) the code before, taking turns (bench/asgi.py --progress). The
+        # limiter counts in memory as in the turns above, then (when redis-server is installed) in a Redis of the
+        # run's own, as production's workers share one (`asgi_progress_redis_*`).
         trees = {"new": ROOT, "old": args.baseline_tree} if args.baseline_tree else {"new": ROOT}
-        spent_us: dict[str, list[float]] = {side: [] for side in trees}
-        for n in range(2):
-            for side in trees if n % 2 == 0 else reversed(list(trees)):
-                figures = in_process_progress(
-                    env, trees[side], batches=1000 if args.quick else 3000, lessons=batch_lessons
-                )
-                spent_us[side].append(figures["asgi_progress_cpu_us"])
-        out["asgi_progress_cpu_us"] = round(statistics.fmean(spent_us["new"]))
-        row = ("progress batch in-process (CPU)", f"{out['asgi_progress_cpu_us']} µs", "—", "—")
-        if args.baseline_tree:
-            out["compare_asgi_progress_old_cpu_us"] = round(statistics.fmean(spent_us["old"]))
-            out["compare_asgi_progress_ratio"] = round(
-                out["compare_asgi_progress_old_cpu_us"] / out["asgi_progress_cpu_us"], 3
-            )
-            row = (
-                "progress batch in-process (CPU)",
-                f"{out['asgi_progress_cpu_us']} µs",
-                f"code before {out['compare_asgi_progress_old_cpu_us']} µs",
-                f"{out['compare_asgi_progress_ratio']:.2f}",
-            )
-        rows.append(row)
+        limiters = {"": {}}
+        if shutil.which("redis-server"):
+            limiters["redis_"] = {"REDIS_URL": stack.enter_context(private_redis(work))}
+        for label, store in limiters.items():
+            spent_us: dict[str, list[float]] = {side: [] for side in trees}
+            for n in range(2):
+                for side in trees if n % 2 == 0 else reversed(list(trees)):
+                    figures = in_process_progress(
+                        {**env, **store}, trees[side], batches=1000 if args.quick else 3000, lessons=batch_lessons
+                    )
+                    spent_us[side].append(figures["asgi_progress_cpu_us"])
+            mine = out[f"asgi_progress_{label}cpu_us"] = round(statistics.fmean(spent_us["new"]))
+            title = f"progress batch in-process (CPU{', limiter on Redis' if store else ''})"
+            row = (title, f"{mine} µs", "—", "—")
+            if args.baseline_tree:
+                old = out[f"compare_asgi_progress_{label}old_cpu_us"] = round(statistics.fmean(spent_us["old"]))
+                ratio = out[f"compare_asgi_progress_{label}ratio"] = round(old / mine, 3)
+                row = (title, f"{mine} µs", f"code before {old} µs", f"{ratio:.2f}")
+            rows.append(row)
 
         if args.full_db or args.progress_events:
             full_name = args.full_db or f"{name}_full"
