@@ -225,9 +225,12 @@ def main() -> int:
         "RATE_LIMIT_STATS_READS": "100000000/minute",
         "MAX_EVENTS_PER_LEARNER": "1000000",
         "ACCESS_LOG": "false",  # the figures in docs/SCALING.md leave out writing access lines (metrics stay on)
-        # 16 wrk connections over 2 workers: 10 database connections per worker are ample, and keep the up to
-        # five services of a run (direct, code before, PgBouncer, full tables) under PostgreSQL's 100 connections.
-        "DATABASE_POOL_SIZE": "10",
+        # 16 wrk connections over 2 workers, 8 requests per worker at once. A worker has two pools of this size
+        # (learners' writes on async connections, the rest: app/db.py), so 6 each keep the four services the
+        # growth turns hold open (direct and through PgBouncer, empty and full tables), and the two PgBouncers'
+        # 16 server connections each, under PostgreSQL's 100 connections. A request that finds its pool busy
+        # waits for a connection; the workers are CPU-bound, so their throughput does not move.
+        "DATABASE_POOL_SIZE": "6",
         "DATABASE_MAX_OVERFLOW": "0",
     }
     env.pop("REDIS_URL", None)
