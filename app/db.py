@@ -296,8 +296,8 @@ T = TypeVar("T")
 
 
 class Transactions:
-    """Runs a learner's change: `await transactions.run(work)`, where `work(session)` makes the change with the
-    ordinary synchronous Session and commits it.
+    """Runs a learner's change or read: `await transactions.run(work)`, where `work(session)` does it with the
+    ordinary synchronous Session (and commits, for a change).
 
     On PostgreSQL the session runs on psycopg's async connection, driven from the event loop through
     SQLAlchemy's greenlet bridge (`AsyncSession.run_sync`): the same code as everywhere else, each round trip
@@ -305,20 +305,29 @@ class Transactions:
     GIL passed back and forth at every round trip, the loop woken with the result) cost a worker as much CPU
     as the batch's own statements (docs/SCALING.md, round 3). `work` must not block but on the database: it
     runs on the event loop. Without an async engine (SQLite; a test's joined connection) `work` runs in the
-    thread pool on a session from `sessions`."""
+    thread pool on a session from `sessions`, or from `readers` with `read_only` (on SQLite a plain BEGIN
+    rather than the writer's BEGIN IMMEDIATE)."""
 
-    def __init__(self, sessions: Callable[[], Session], async_engine: AsyncEngine | None = None) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        async_engine: AsyncEngine | None = None,
+        *,
+        readers: Callable[[], Session] | None = None,
+    ) -> None:
         self.sessions = sessions
+        self.readers = readers or sessions
         self.async_engine = async_engine
 
-    async def run(self, work: Callable[[Session], T]) -> T:
+    async def run(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:
         if self.async_engine is None:
-            return await run_in_threadpool(self._in_thread, work)
+            return await run_in_threadpool(self._in_thread, work, self.readers if read_only else self.sessions)
         async with AsyncSession(self.async_engine, expire_on_commit=False) as session:
             return await session.run_sync(_handed, work)
 
-    def _in_thread(self, work: Callable[[Session], T]) -> T:
-        with self.sessions() as session:
+    @staticmethod
+    def _in_thread(work: Callable[[Session], T], sessions: Callable[[], Session]) -> T:
+        with sessions() as session:
             return work(session)
 
 

@@ -100,7 +100,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         pre_ping=settings.database_pre_ping,
         pgbouncer=settings.database_pgbouncer,
     )
-    # The learners' writes (app/learners/router.py) on psycopg's async connections; SQLite: in the thread pool.
+    # The learners' writes and their progress read on psycopg's async connections; SQLite: in the thread pool.
     async_engine = make_async_engine(
         app.state.engine.url.render_as_string(hide_password=False),
         pool_size=settings.database_pool_size,
@@ -108,7 +108,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         pre_ping=settings.database_pre_ping,
         pgbouncer=settings.database_pgbouncer,
     )
-    app.state.transactions = Transactions(partial(Session, app.state.engine, expire_on_commit=False), async_engine)
+    app.state.transactions = Transactions(
+        partial(Session, app.state.engine, expire_on_commit=False),
+        async_engine,
+        readers=partial(Session, app.state.engine.execution_options(read_only=True), expire_on_commit=False),
+    )
     app.state.replica_engine = make_replica_engine(settings.database_replica_url, pgbouncer=settings.database_pgbouncer)
     app.state.catalogue = CatalogueCache(settings.catalogue_refresh_seconds)
     app.state.scrubber = Scrubber(settings.erasure_scrub_seconds)

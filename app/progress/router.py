@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+
+from fastapi import APIRouter, Request
 
 from app.auth.dependencies import Learner
-from app.catalogue.dependencies import CatalogueDep
+from app.catalogue.cache import current_snapshot
 from app.config import API_PREFIX
-from app.db import SessionDep
+from app.db import transactions
 from app.errors import error_responses
 from app.progress import summary
 from app.progress.schemas import ProgressOut
@@ -16,6 +18,7 @@ router = APIRouter(prefix=API_PREFIX, tags=["learner"], responses=error_response
 
 
 @router.get("/me/progress", response_model=ProgressOut)
-def my_progress(identity: Learner, catalogue: CatalogueDep, session: SessionDep) -> ProgressOut:
+async def my_progress(identity: Learner, request: Request) -> ProgressOut:
     """Per course: lessons and quizzes done, completion, the next lesson to resume at, the certificate."""
-    return summary.summary(session, learner_key=identity.learner_key, catalogue=catalogue)
+    read = partial(summary.summary, learner_key=identity.learner_key, catalogue=current_snapshot(request).catalogue)
+    return await transactions(request).run(read, read_only=True)  # as the writes: on the event loop (app/db.py)

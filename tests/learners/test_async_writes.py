@@ -1,5 +1,6 @@
-"""The learners' writes as served (app/db.py `Transactions`): on PostgreSQL on psycopg's async connection, from
-the event loop; on SQLite in the thread pool. Committed databases of their own, not the test's transaction."""
+"""The learners' writes and their progress read as served (app/db.py `Transactions`): on PostgreSQL on psycopg's
+async connection, from the event loop; on SQLite in the thread pool. Committed databases of their own, not the
+test's transaction."""
 
 from __future__ import annotations
 
@@ -48,15 +49,17 @@ def _event(lesson: str, event_id: uuid.UUID | None = None) -> dict:
     }
 
 
-def test_postgresql_writes_run_on_the_async_connection_and_sqlite_writes_in_the_thread_pool(served, auth, monkeypatch):
+def test_postgresql_writes_and_reads_run_on_the_async_connection_and_sqlite_ones_in_the_thread_pool(
+    served, auth, monkeypatch
+):
     app, engine = served
     transactions: Transactions = app.state.transactions
     on_postgresql = engine.dialect.name == "postgresql"
     assert (transactions.async_engine is not None) == on_postgresql
     if on_postgresql:  # nothing may reach the thread pool's path
 
-        def in_thread(work):
-            raise AssertionError("a learner's write ran in the thread pool")
+        def in_thread(work, sessions):
+            raise AssertionError("a learner's write or progress read ran in the thread pool")
 
         monkeypatch.setattr(transactions, "_in_thread", in_thread)
     headers = auth("learner", sub="async-1")
