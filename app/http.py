@@ -22,10 +22,14 @@ def etag_for(body: bytes) -> str:
 
 def matches(request: Request, etag: str) -> bool:
     """Whether the client's If-None-Match names this ETag (weak comparison, as RFC 9110 asks for GET)."""
-    header = request.headers.get("if-none-match")
-    if not header:
+    return names(request.headers.get("if-none-match"), etag)
+
+
+def names(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header's value names this ETag (or is `*`)."""
+    if not if_none_match:
         return False
-    candidates = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return "*" in candidates or etag.removeprefix("W/") in candidates
 
 
@@ -92,8 +96,18 @@ class Prebuilt:
         )
 
     def respond(self, request: Request) -> Response:
-        if matches(request, self.etag):
-            return ReadyResponse(b"", self.not_modified_raw, status_code=304)
-        if self.gzipped is not None and "gzip" in request.headers.get("accept-encoding", ""):
-            return ReadyResponse(self.gzipped, self.gzipped_raw)
-        return ReadyResponse(self.body, self.plain_raw)
+        headers = request.headers
+        status, body, raw_headers = self.reply(headers.get("if-none-match"), headers.get("accept-encoding"))
+        return ReadyResponse(body, raw_headers, status_code=status)
+
+    def reply(
+        self, if_none_match: str | None, accept_encoding: str | None
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """Status, body and raw headers for a request with these headers: 304 when the client has this version,
+        else the gzip form when the client takes it and there is one, else the plain bytes. The route's
+        `respond` and the direct path before routing (app/catalogue/direct.py) both answer with this."""
+        if names(if_none_match, self.etag):
+            return 304, b"", self.not_modified_raw
+        if self.gzipped is not None and accept_encoding and "gzip" in accept_encoding:
+            return 200, self.gzipped, self.gzipped_raw
+        return 200, self.body, self.plain_raw

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from app.auth.tokens import TokenVerifier
 from app.author.router import author_routers, author_zip_body
 from app.catalogue.cache import CatalogueCache
+from app.catalogue.direct import PrebuiltReads
 from app.catalogue.router import router as catalogue_router
 from app.certificates.issuer import CertificateIssuer
 from app.certificates.router import router as certificates_router
@@ -139,6 +140,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     install_error_handlers(app)
     # No blanket gzip: catalogue responses carry their gzip form prebuilt; statistics compress in app.http.
+    # Innermost: a lesson, course, glossary or picture the snapshot has prebuilt, answered before routing.
+    app.add_middleware(PrebuiltReads, catalogue=app.state.catalogue, routes=app.routes)
     app.add_middleware(
         CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"], expose_headers=["ETag"]
     )
