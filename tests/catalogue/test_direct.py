@@ -50,11 +50,13 @@ def test_every_prebuilt_reply_is_the_routes_reply_byte_for_byte(app, client, con
     for key in keys:
         etag = app.state.catalogue.current().responses[key].etag
         requests += [(method, _path(key), headers) for method, headers in _variants(etag)]
+        requests.append(("GET", _path(key) + "?v=2&lang=vi", {"accept-encoding": "gzip"}))  # a query changes nothing
+        requests.append(("GET", _path(key) + "/", {}))  # a trailing slash is the router's to answer
     direct = [_seen(client.request(method, path, headers=headers)) for method, path, headers in requests]
     _without_direct_path(app)
     routed = [_seen(client.request(method, path, headers=headers)) for method, path, headers in requests]
     assert direct == routed
-    assert {status for status, _, _ in direct} == {200, 304, 405}  # HEAD: the routes take GET only
+    assert {200, 304, 405} <= {status for status, _, _ in direct}  # 405: HEAD, the routes take GET only
 
 
 def test_a_hit_never_reaches_the_route_and_is_counted_under_the_routes_template(client, content, monkeypatch):
