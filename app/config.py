@@ -122,6 +122,8 @@ class Settings(BaseSettings):
     stats_release_time: time = time(0, 0)  # Vietnam time of the daily release
     stats_release_auto: bool = True  # each worker schedules the daily release (only one computes it)
     stats_release_in_child: bool = True  # a worker computes a release in a child process (app/stats/schedule.py)
+    # That child's CPU priority below the worker's (an `os.nice` increment): it yields the cores to requests.
+    stats_release_niceness: int = Field(default=10, ge=0, le=19)
     stats_releases_kept: int = Field(default=31, ge=1)  # older releases are deleted
     # After an erasure, database files are scrubbed (WAL checkpoint / VACUUM) within this many seconds.
     erasure_scrub_seconds: float = Field(default=60, ge=0)

@@ -5,7 +5,9 @@ A national release is seconds of CPU work in Python (issue #24: 3.3 s). Computed
 holds the interpreter's lock in 5 ms turns, and each of the worker's own requests waits for several of them: in
 `python -m bench` lesson GETs on that worker went from p95 8.9 ms to 28.7 ms while one ran. So a worker computes
 a release in a child process of its own (STATS_RELEASE_IN_CHILD, the default), which shares nothing with the
-worker but the database, and waits for it in the thread pool; the worker's requests then share only the cores.
+worker but the database, and waits for it in the thread pool; the worker's requests then share only the cores,
+and not equally: the child lowers its own CPU priority by STATS_RELEASE_NICENESS (10 by default), so when the
+cores are busy the requests come first and the release, a background job, takes longer.
 Tests, whose one connection holds every change in a transaction that a child cannot see, publish in the
 caller's session instead (STATS_RELEASE_IN_CHILD=false).
 """
@@ -16,6 +18,7 @@ import asyncio
 import logging
 import logging.config
 import multiprocessing
+import os
 import random
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
@@ -82,6 +85,8 @@ def _publish_here(settings: Settings, slot: str | None, sender: Connection) -> N
     """The child's side of `publish`: its own connection and transaction, its logs as JSON lines like the
     worker's; sends back plain values."""
     logging.config.dictConfig(log_config())
+    niceness = lower_priority(settings.stats_release_niceness)
+    log.info("statistics release computing", extra={"fields": {"pid": os.getpid(), "niceness": niceness}})
     engine = make_unpooled_engine(settings.database_url, pgbouncer=settings.database_pgbouncer)
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -100,6 +105,14 @@ def _publish_here(settings: Settings, slot: str | None, sender: Connection) -> N
         engine.dispose()
     sender.send(answer)
     sender.close()
+
+
+def lower_priority(increment: int) -> int | None:
+    """This process's CPU priority lowered by `increment` (`os.nice`); its niceness after, None where the platform
+    has no `nice`. A process can always lower its own priority; only raising it back needs privileges."""
+    if not hasattr(os, "nice"):
+        return None
+    return os.nice(increment)
 
 
 def release_slot(engine: Engine, settings: Settings, slot: datetime) -> None:

@@ -40,6 +40,24 @@ def test_the_release_is_computed_and_committed_in_another_process(own_database, 
     assert [release.id for release in stored] == [published.id]
 
 
+@pytest.mark.parametrize("increment", [7, 0])
+def test_the_child_yields_the_cores_to_the_workers_requests(own_database, capfd, increment):
+    """The child lowers its CPU priority by STATS_RELEASE_NICENESS and says so in its first log line (JSON on
+    the stderr it shares with the worker)."""
+    import json
+    import os
+
+    engine, settings = own_database
+    capfd.readouterr()
+    with Session(engine) as session:
+        assert schedule.publish(session, settings.model_copy(update={"stats_release_niceness": increment}))
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    computing = [line for line in lines if line["message"] == "statistics release computing"]
+    assert len(computing) == 1
+    assert computing[0]["pid"] != os.getpid()
+    assert computing[0]["niceness"] == min(19, os.nice(0) + increment)
+
+
 def test_a_refusal_in_the_child_is_the_same_409_for_the_caller(own_database):
     engine, settings = own_database
     with Session(engine) as session:
