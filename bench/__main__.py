@@ -748,10 +748,11 @@ def statistics_figures(
 
 
 def release_under_load(env: dict, log: Path, lesson_path: str, *, seconds: int, rows: list) -> dict:
-    """Lesson GETs on one worker while that worker computes a release (POST /admin/stats/releases, run in its
-    thread pool), beside a window of the same length and load with no release: p50/p95 and throughput of both,
-    and the release's own duration. The release is sent at the start of the window, which is sized to the
-    release; `release_window_overlap` is the share of the window the release was running (1: all of it)."""
+    """Lesson GETs on one worker while that worker computes a release (POST /admin/stats/releases, in a child
+    process of the worker's, at STATS_RELEASE_NICENESS), beside a window of the same length and load with no
+    release: p50/p95 and throughput of both, and the release's own duration. The release is sent at the start
+    of the window, which is sized to the release; `release_window_overlap` is the share of the window the
+    release was running (1: all of it)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     worker = start([PY, "-m", "app", "serve", "--no-import", "--port", str(port), "--workers", "1"], env, log)
