@@ -19,17 +19,23 @@ from tests.quizzes.helpers import answer
 EVENT = {"type": "lesson_completed", "course": "tu-chon", "lesson": "bai-mot", "at": "2026-11-23T08:00:00Z"}
 
 
+def _url_of(sock: socket.socket) -> str:
+    """A Redis URL naming the socket this test bound itself (never a real Redis: the tests' own is TEST_REDIS_URL)."""
+    host, port = sock.getsockname()[:2]
+    return f"redis://{host}:{port}/0"
+
+
 @pytest.fixture
-def closed_port() -> int:
-    """A port on which nothing listens (Redis stopped)."""
+def closed_redis() -> str:
+    """The URL of a port on which nothing listens (Redis stopped): bound on the loopback's free port, then closed."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        return _url_of(s)
 
 
 @pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A port that accepts connections and never answers (Redis hanging)."""
+def silent_redis() -> Iterator[str]:
+    """The URL of a port that accepts connections and never answers (Redis hanging), served by this fixture."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(64)
@@ -46,7 +52,7 @@ def silent_port() -> Iterator[int]:
 
     thread = threading.Thread(target=accept, daemon=True)
     thread.start()
-    yield server.getsockname()[1]
+    yield _url_of(server)
     stop.set()
     thread.join(timeout=5)
     for conn in held:
@@ -54,13 +60,13 @@ def silent_port() -> Iterator[int]:
     server.close()
 
 
-def _limiter(settings, port: int, **update) -> Limiter:
-    return Limiter(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0", **update}))
+def _limiter(settings, redis_url: str, **update) -> Limiter:
+    return Limiter(settings.model_copy(update={"redis_url": redis_url, **update}))
 
 
-@pytest.mark.parametrize("port_fixture", ["closed_port", "silent_port"])
-def test_each_category_gets_its_documented_choice_quickly(settings, port_fixture, request):
-    limiter = _limiter(settings, request.getfixturevalue(port_fixture))
+@pytest.mark.parametrize("redis_fixture", ["closed_redis", "silent_redis"])
+def test_each_category_gets_its_documented_choice_quickly(settings, redis_fixture, request):
+    limiter = _limiter(settings, request.getfixturevalue(redis_fixture))
     started = time.monotonic()
     assert limiter.take("client", "10.0.0.1") is None  # let through (and logged)
     first = time.monotonic() - started
@@ -76,11 +82,11 @@ def test_each_category_gets_its_documented_choice_quickly(settings, port_fixture
     assert limiter.available() is False
 
 
-@pytest.mark.parametrize("port_fixture", ["closed_port", "silent_port"])
-def test_the_event_loops_checks_make_the_same_choices_quickly(settings, port_fixture, request):
+@pytest.mark.parametrize("redis_fixture", ["closed_redis", "silent_redis"])
+def test_the_event_loops_checks_make_the_same_choices_quickly(settings, redis_fixture, request):
     """`atake` (redis-py's asyncio client: the client limit, learner writes, statistics reads) fails safe like
     `take`: one timeout, then the breaker; let through, except the fail-closed attempts."""
-    limiter = _limiter(settings, request.getfixturevalue(port_fixture))
+    limiter = _limiter(settings, request.getfixturevalue(redis_fixture))
 
     async def checks() -> None:
         started = time.monotonic()
@@ -98,8 +104,8 @@ def test_the_event_loops_checks_make_the_same_choices_quickly(settings, port_fix
     asyncio.run(checks())
 
 
-def test_the_breaker_tries_redis_again_after_the_retry_interval(settings, closed_port):
-    limiter = _limiter(settings, closed_port, redis_retry_seconds=0.05)
+def test_the_breaker_tries_redis_again_after_the_retry_interval(settings, closed_redis):
+    limiter = _limiter(settings, closed_redis, redis_retry_seconds=0.05)
     assert limiter.take("learner_write", "a") is None
     tried_again = limiter.down_until
     deadline = time.monotonic() + 10
@@ -109,10 +115,9 @@ def test_the_breaker_tries_redis_again_after_the_retry_interval(settings, closed
     assert limiter.down_until > tried_again  # it asked Redis again, failed again, and waits again
 
 
-@pytest.mark.parametrize("port_fixture", ["closed_port", "silent_port"])
-def test_over_http_redis_away_is_never_a_500(settings, engine, content, auth, client, app, port_fixture, request):
-    port = request.getfixturevalue(port_fixture)
-    app.state.limiter = _limiter(settings, port)
+@pytest.mark.parametrize("redis_fixture", ["closed_redis", "silent_redis"])
+def test_over_http_redis_away_is_never_a_500(settings, engine, content, auth, client, app, redis_fixture, request):
+    app.state.limiter = _limiter(settings, request.getfixturevalue(redis_fixture))
     headers = auth("learner", sub="redis-away")
 
     batch = {"events": [{**EVENT, "id": str(uuid.uuid4())}]}
@@ -128,10 +133,10 @@ def test_over_http_redis_away_is_never_a_500(settings, engine, content, auth, cl
     assert ready.status_code == 200 and ready.json()["redis"] == "unreachable"
 
 
-def test_a_fail_closed_client_limit_answers_503_from_the_middleware(settings, engine, closed_port):
+def test_a_fail_closed_client_limit_answers_503_from_the_middleware(settings, engine, closed_redis):
     from fastapi.testclient import TestClient
 
-    update = {"redis_url": f"redis://127.0.0.1:{closed_port}/0", "rate_limit_fail_closed": "client,attempt"}
+    update = {"redis_url": closed_redis, "rate_limit_fail_closed": "client,attempt"}
     with TestClient(create_app(settings.model_copy(update=update), engine=engine)) as client:
         response = client.get("/api/v1/me/progress")
         assert response.status_code == 503 and response.json()["error"]["code"] == "rate_limiter_unavailable"
