@@ -31,7 +31,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from limits import RateLimitItem, WindowStats, aio, parse_many
@@ -139,14 +139,7 @@ def make_storage(settings: Settings) -> Storage:
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    storage = storage_from_string(
-        settings.redis_url,
-        wrap_exceptions=True,  # every Redis failure arrives as limits' StorageError
-        socket_connect_timeout=settings.redis_timeout_seconds,
-        socket_timeout=settings.redis_timeout_seconds,
-        # limits types its options as scalars, but passes them on to the Redis client, which takes a Retry
-        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # no retries inside a request: the breaker decides
-    )
+    storage = _on_redis(settings.redis_url, settings, Retry(NoBackoff(), 0))
     if not isinstance(storage, Storage):  # an async+redis:// URL gives a storage whose calls return coroutines
         scheme = settings.redis_url.partition("://")[0]  # not the whole URL: it may hold a password
         raise ValueError(f"REDIS_URL must name a synchronous storage (redis://, rediss://...), not {scheme}://")
@@ -160,16 +153,25 @@ def make_async_storage(settings: Settings) -> aio.storage.Storage:
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
-    storage = storage_from_string(
-        f"async+{settings.redis_url}",
-        implementation="redispy",  # redis-py (pinned) rather than limits' default, coredis
+    # redis-py (pinned) rather than limits' default for async, coredis
+    storage = _on_redis(f"async+{settings.redis_url}", settings, Retry(NoBackoff(), 0), implementation="redispy")
+    assert isinstance(storage, aio.storage.Storage)
+    return storage
+
+
+def _on_redis(url: str, settings: Settings, retry: Any, **extra: str) -> Storage | aio.storage.Storage:
+    """limits' storage on `url` with the options both clients share: every Redis failure arrives as limits'
+    StorageError; connect and read time out after REDIS_TIMEOUT_SECONDS; `retry` (the client's own Retry,
+    with no retries: inside a request the breaker decides) goes on to redis-py, which limits types as a
+    scalar option."""
+    return storage_from_string(
+        url,
         wrap_exceptions=True,
         socket_connect_timeout=settings.redis_timeout_seconds,
         socket_timeout=settings.redis_timeout_seconds,
-        retry=Retry(NoBackoff(), 0),  # type: ignore[arg-type]  # as in make_storage
+        retry=retry,
+        **extra,
     )
-    assert isinstance(storage, aio.storage.Storage)
-    return storage
 
 
 class RedisUnavailable(Unavailable):
