@@ -54,6 +54,7 @@ SQLModel.metadata.naming_convention = {
 ROOT = Path(__file__).resolve().parent.parent
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATION_LOCK_KEY = 7_243_001  # PostgreSQL advisory lock shared by every migrating process
+ROW_ID_MAX = 2**31 - 1  # the largest id an INTEGER primary key holds on PostgreSQL: the bound on ids a caller sends
 
 
 def _configure_sqlite(engine: Engine) -> None:

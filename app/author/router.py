@@ -25,7 +25,7 @@ from app.author.schemas import (
 from app.catalogue import history
 from app.catalogue.published import SVG_POLICY
 from app.config import API_PREFIX, Settings
-from app.db import SessionDep
+from app.db import ROW_ID_MAX, SessionDep
 from app.errors import NotFound, UnsupportedMediaType, error_responses
 from app.http import BINARY
 from app.ops.middleware import RouteBodyLimit
@@ -181,7 +181,7 @@ def read_audit(
     _identity: AuditReader,
     session: SessionDep,
     limit: int = Query(100, ge=1, le=1000),
-    before: int | None = Query(None, ge=1, description="entries older than this id (paging)"),
+    before: int | None = Query(None, ge=1, le=ROW_ID_MAX, description="entries older than this id (paging)"),
 ) -> AuditOut:
     """Every draft, publish, rollback and withdrawal, newest first (scope admin)."""
     return AuditOut(

@@ -12,7 +12,7 @@ from typing_extensions import TypeAliasType
 from app.auth.dependencies import Admin
 from app.catalogue.dependencies import CatalogueDep
 from app.config import API_PREFIX
-from app.db import ReadSessionDep, SessionDep
+from app.db import ROW_ID_MAX, ReadSessionDep, SessionDep
 from app.dependencies import SettingsDep
 from app.errors import Conflict, Unprocessable, UnsupportedMediaType, error_responses
 from app.http import BINARY, conditional
@@ -55,7 +55,10 @@ TableFormat = TypeAliasType("TableFormat", Literal["json", "csv", "xlsx"])
 Format = Annotated[
     TableFormat, Query(description="csv: UTF-8 with BOM; xlsx: an Excel workbook with a sheet that explains it")
 ]
-ReleaseId = Annotated[int | None, Query(ge=1, description="a kept release (GET /stats/releases); default: the latest")]
+ReleaseId = Annotated[
+    int | None,
+    Query(ge=1, le=ROW_ID_MAX, description="a kept release (GET /stats/releases); default: the latest"),
+]
 
 
 @dataclass(frozen=True)

@@ -161,6 +161,11 @@ def test_the_audit_log_records_every_action_and_only_admins_read_it(client, uplo
     ]  # fmt: skip
     assert len({e["actor"] for e in entries}) == 1 and len(entries[0]["actor"]) == 64
     assert "tac-gia-2" not in str(entries)  # pseudonymous keys only
+    admin = auth("admin", sub="quan-tri", locality=None)
+    older = client.get(f"{API}/audit", params={"before": 2**31 - 1}, headers=admin)
+    assert [e["id"] for e in older.json()["entries"]] == [e["id"] for e in entries]
+    beyond = client.get(f"{API}/audit", params={"before": 2**31}, headers=admin)  # out of INTEGER range: a 500 before
+    assert beyond.status_code == 422 and beyond.json()["error"]["code"] == "invalid_request"
 
 
 def test_only_authors_and_admins_may_use_the_author_api(client, auth, upload):

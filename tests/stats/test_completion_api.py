@@ -200,6 +200,16 @@ def test_every_kept_release_can_be_read(client, auth, country, seed, release):
     assert gone.status_code == 404 and gone.json()["error"]["code"] == "release_not_found"
 
 
+@pytest.mark.parametrize("path", [URL, SERIES])
+def test_a_release_id_beyond_what_the_database_stores_is_a_422(client, auth, country, path):
+    # over 32 bits PostgreSQL's INTEGER key is out of range, over 64 SQLite cannot bind it: a 500 unbounded
+    for release in (2**31, 120879376558169620480):  # the second one schemathesis found
+        response = client.get(path, params={"course": "an-toan", "release": release}, headers=auth("stats"))
+        assert response.status_code == 422 and response.json()["error"]["code"] == "invalid_request"
+    largest = client.get(path, params={"course": "an-toan", "release": 2**31 - 1}, headers=auth("stats"))
+    assert largest.status_code == 404 and largest.json()["error"]["code"] == "release_not_found"
+
+
 def test_commune_tables_are_for_all_courses_only(client, auth, country):
     response = client.get(URL, params={"course": "an-toan", "province": "01"}, headers=auth("stats"))
     assert response.status_code == 422 and response.json()["error"]["code"] == "commune_by_course_not_published"
