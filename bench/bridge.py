@@ -13,6 +13,12 @@ alternating turns.
 - `sqlalchemy_session`: `AsyncSession.run_sync`, as `app.db.Transactions` runs a learner's change;
 - `sqlalchemy_connection`: `AsyncConnection.run_sync` with Core `text()` statements, no ORM session;
 - `sqlalchemy_driver_sql`: the same with `exec_driver_sql` (no compilation, no cache lookup).
+
+And the shape a batch would have if it took no lock (round 5): a read, then one write statement that holds every
+write, each its own transaction in autocommit, two round trips with no BEGIN and no COMMIT:
+
+- `psycopg_two`: on psycopg alone;
+- `sqlalchemy_session_two`: `AsyncSession.run_sync` on the engine in AUTOCOMMIT.
 """
 
 from __future__ import annotations
@@ -64,6 +70,19 @@ def _on_session(session, i: int) -> None:
     session.commit()
 
 
+def _two_on_session(session, i: int) -> None:
+    for statement in STATEMENTS[:2]:
+        session.execute(statement, {"i": i}).all()
+    session.commit()  # in AUTOCOMMIT nothing is sent
+
+
+async def _psycopg_two(conn: psycopg.AsyncConnection, i: int) -> None:
+    async with conn.cursor() as cur:
+        for sql in RAW[:2]:
+            await cur.execute(sql, (i,))
+            await cur.fetchall()
+
+
 def _on_connection(connection, i: int) -> None:
     for statement in STATEMENTS[:2]:
         connection.execute(statement, {"i": i}).all()
@@ -95,11 +114,14 @@ async def _measure(url: str) -> dict[str, float]:
     engine: AsyncEngine = create_async_engine(
         raw_url.replace("postgresql://", "postgresql+psycopg://"), pool_size=IN_FLIGHT
     )
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     pool: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
+    auto_pool: asyncio.Queue[psycopg.AsyncConnection] = asyncio.Queue()
     for _ in range(IN_FLIGHT):
         pool.put_nowait(await psycopg.AsyncConnection.connect(raw_url))
+        auto_pool.put_nowait(await psycopg.AsyncConnection.connect(raw_url, autocommit=True))
 
-    def on_pool(transaction: Callable[[psycopg.AsyncConnection, int], Awaitable[None]]):
+    def on_pool(transaction: Callable[[psycopg.AsyncConnection, int], Awaitable[None]], pool=pool):
         async def one(i: int) -> None:
             conn = await pool.get()
             try:
@@ -112,6 +134,10 @@ async def _measure(url: str) -> dict[str, float]:
     async def session(i: int) -> None:
         async with AsyncSession(engine, expire_on_commit=False) as s:
             await s.run_sync(_on_session, i)
+
+    async def session_two(i: int) -> None:
+        async with AsyncSession(autocommit, expire_on_commit=False) as s:
+            await s.run_sync(_two_on_session, i)
 
     def on_connection(work: Callable[..., None]):
         async def one(i: int) -> None:
@@ -126,6 +152,8 @@ async def _measure(url: str) -> dict[str, float]:
         "sqlalchemy_session": session,
         "sqlalchemy_connection": on_connection(_on_connection),
         "sqlalchemy_driver_sql": on_connection(_driver_sql),
+        "psycopg_two": on_pool(_psycopg_two, auto_pool),
+        "sqlalchemy_session_two": session_two,
     }
     best = {name: float("inf") for name in sides}
     try:
@@ -135,8 +163,9 @@ async def _measure(url: str) -> dict[str, float]:
             for name, one in sides.items():
                 best[name] = min(best[name], await _turn(one, TRANSACTIONS))
     finally:
-        while not pool.empty():
-            await pool.get_nowait().close()
+        for connections in (pool, auto_pool):
+            while not connections.empty():
+                await connections.get_nowait().close()
         await engine.dispose()
     return {f"bridge_{name}_cpu_us": round(us) for name, us in best.items()}
 
