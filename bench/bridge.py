@@ -63,17 +63,14 @@ async def _pipelined(conn: psycopg.AsyncConnection, i: int) -> None:
         await conn.commit()
 
 
-def _on_session(session, i: int) -> None:
+def _on_sqlalchemy(target, i: int, *, third: bool = True) -> None:
+    """The transaction on a Session or a Connection (the same calls on both); `third=False` is the two-statement
+    shape, whose COMMIT sends nothing in AUTOCOMMIT."""
     for statement in STATEMENTS[:2]:
-        session.execute(statement, {"i": i}).all()
-    session.execute(STATEMENTS[2], {"i": i})
-    session.commit()
-
-
-def _two_on_session(session, i: int) -> None:
-    for statement in STATEMENTS[:2]:
-        session.execute(statement, {"i": i}).all()
-    session.commit()  # in AUTOCOMMIT nothing is sent
+        target.execute(statement, {"i": i}).all()
+    if third:
+        target.execute(STATEMENTS[2], {"i": i})
+    target.commit()
 
 
 async def _psycopg_two(conn: psycopg.AsyncConnection, i: int) -> None:
@@ -81,13 +78,6 @@ async def _psycopg_two(conn: psycopg.AsyncConnection, i: int) -> None:
         for sql in RAW[:2]:
             await cur.execute(sql, (i,))
             await cur.fetchall()
-
-
-def _on_connection(connection, i: int) -> None:
-    for statement in STATEMENTS[:2]:
-        connection.execute(statement, {"i": i}).all()
-    connection.execute(STATEMENTS[2], {"i": i})
-    connection.commit()
 
 
 def _driver_sql(connection, i: int) -> None:
@@ -133,11 +123,11 @@ async def _measure(url: str) -> dict[str, float]:
 
     async def session(i: int) -> None:
         async with AsyncSession(engine, expire_on_commit=False) as s:
-            await s.run_sync(_on_session, i)
+            await s.run_sync(_on_sqlalchemy, i)
 
     async def session_two(i: int) -> None:
         async with AsyncSession(autocommit, expire_on_commit=False) as s:
-            await s.run_sync(_two_on_session, i)
+            await s.run_sync(_on_sqlalchemy, i, third=False)
 
     def on_connection(work: Callable[..., None]):
         async def one(i: int) -> None:
@@ -150,7 +140,7 @@ async def _measure(url: str) -> dict[str, float]:
         "psycopg": on_pool(_psycopg),
         "psycopg_pipeline": on_pool(_pipelined),
         "sqlalchemy_session": session,
-        "sqlalchemy_connection": on_connection(_on_connection),
+        "sqlalchemy_connection": on_connection(_on_sqlalchemy),
         "sqlalchemy_driver_sql": on_connection(_driver_sql),
         "psycopg_two": on_pool(_psycopg_two, auto_pool),
         "sqlalchemy_session_two": session_two,
