@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, func, insert, literal, text
+from sqlalchemy import delete, func, insert, literal, text
 from sqlalchemy import select as core_select  # typed for any number of columns (sqlmodel's select: up to 4)
 from sqlmodel import Session, col, select
 
@@ -284,17 +284,17 @@ def publish(session: Session, *, settings: Settings, slot: str, as_of: datetime,
     """Compute and store the release for `slot` unless it exists already (several workers may try at
     once: the unique slot lets one win); the caller commits. Older releases beyond `keep` are deleted."""
     budget = Budget.from_settings(settings)
-    inserted = cast(  # an INSERT's result is a CursorResult; SQLAlchemy types Session.execute's as Result
-        "CursorResult[Any]",
-        session.execute(
-            insert_for(session, table_of(StatsRelease))
-            .values(slot=slot, as_of=as_of, method={"edition": EDITION})
-            .on_conflict_do_nothing(index_elements=["slot"])
-        ),
-    )
-    if inserted.rowcount == 0:
+    # The new row's id by RETURNING, not the rowcount: SQLAlchemy reads a one-row INSERT's id itself and closes
+    # the cursor, so on PostgreSQL the rowcount is -1 whether or not the slot was taken.
+    release_id = session.execute(
+        insert_for(session, table_of(StatsRelease))
+        .values(slot=slot, as_of=as_of, method={"edition": EDITION})
+        .on_conflict_do_nothing(index_elements=["slot"])
+        .returning(table_of(StatsRelease).c.id)
+    ).scalar_one_or_none()
+    if release_id is None:  # another release's slot (committed, or committed while this one waited for it)
         return None
-    release = session.exec(select(StatsRelease).where(StatsRelease.slot == slot)).one()
+    release = session.exec(select(StatsRelease).where(StatsRelease.id == release_id)).one()
     assert release.id is not None
     truths = _commune_truths(session)
     step = advance_streams(session, budget=budget, truths=truths)

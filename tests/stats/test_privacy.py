@@ -241,3 +241,16 @@ def test_releases_started_at_once_feed_consecutive_steps(app_settings, engine):
             for table in reversed(metadata.sorted_tables):
                 own.execute(delete(table))
             own.commit()
+
+
+def test_a_slot_already_published_is_not_published_again(session, app_settings):
+    """The schedule's workers all try the day's slot; every one but the first finds it taken and publishes nothing
+    (on PostgreSQL, an INSERT's rowcount said -1 whatever happened, and the second worker wrote a second set of
+    cells under the first's release: a unique violation every day, on every worker but one)."""
+    _seed(session, QUANG_NINH[:2], per_commune=20, rng=random.Random(3))
+    first = _publish(session, app_settings, 0)
+    steps = {row.step for row in session.exec(select(StatsStream))}
+    again = releasing.publish(session, settings=app_settings, slot=DAY.isoformat(), as_of=DAY, keep=31)
+    assert again is None
+    assert [row.id for row in session.exec(select(StatsRelease))] == [first]
+    assert {row.step for row in session.exec(select(StatsStream))} == steps  # no stream advanced for nothing
