@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Protocol, TypeVar
 
+import psycopg
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic_core import to_json
 from sqlalchemy import (
+    ClauseElement,
     Column,
     ColumnElement,
     DateTime,
@@ -38,8 +40,11 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel import Session, SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -219,11 +224,27 @@ class Writes:
                     chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
                     connection.exec_driver_sql(sql, (to_json(chunk).decode(),))
             return
-        parts, params = [], []
-        for n, (statement, rows, adding) in enumerate(items):
-            parts.append(f"w{n} AS ({_from_json_sql(statement.table, tuple(rows[0]), adding)})")
-            params.append(to_json(rows).decode())
-        connection.exec_driver_sql(f"WITH {', '.join(parts)} SELECT 1", tuple(params))
+        connection.exec_driver_sql(*_one_statement(items))
+
+    def statement(self) -> tuple[str, tuple[str, ...]] | None:
+        """What `send` sends on PostgreSQL for a request's writes, as psycopg's text and parameters (None: nothing
+        to write), for a connection without a session (`Transactions.direct`); the writes are taken."""
+        items, self.items = self.items, []
+        if not items:
+            return None
+        if any(len(rows) > MAX_ROWS_PER_STATEMENT for _, rows, _ in items):
+            raise ValueError(f"more than {MAX_ROWS_PER_STATEMENT} rows in one insert: send them with `send`")
+        return _one_statement(items)
+
+
+def _one_statement(items: list) -> tuple[str, tuple[str, ...]]:
+    """Every insert of `items` in one statement, each a data-modifying CTE reading its rows from one JSON
+    parameter."""
+    parts, params = [], []
+    for n, (statement, rows, adding) in enumerate(items):
+        parts.append(f"w{n} AS ({_from_json_sql(statement.table, tuple(rows[0]), adding)})")
+        params.append(to_json(rows).decode())
+    return f"WITH {', '.join(parts)} SELECT 1", tuple(params)
 
 
 @lru_cache(maxsize=256)
@@ -296,6 +317,25 @@ SessionDep = Annotated[Session, Depends(get_session)]
 T = TypeVar("T")
 
 
+class Deferred(Exception):
+    """Raised by work on `Transactions.direct` that the direct path does not make: rolled back, made with `run`."""
+
+
+@lru_cache(maxsize=16)
+def psycopg_sql(statement: ClauseElement, column_keys: tuple[str, ...] | None = None) -> tuple[str, dict[str, Any]]:
+    """A Core statement compiled once for psycopg on PostgreSQL, for `Transactions.direct`: its text, with
+    `%(name)s` placeholders, and the values of the literals it binds itself. The caller's values go to psycopg as
+    they are, with no SQLAlchemy type processing: strings, UUIDs, lists of them and aware datetimes, which psycopg
+    adapts as SQLAlchemy's psycopg dialect would. `column_keys`: the columns an INSERT is given."""
+    compiled = statement.compile(dialect=_PSYCOPG, column_keys=list(column_keys) if column_keys else None)
+    assert isinstance(compiled, SQLCompiler)
+    literals = {compiled.bind_names[bind]: bind.value for bind in compiled.binds.values() if not bind.required}
+    return compiled.string, literals
+
+
+_PSYCOPG = PGDialect_psycopg()
+
+
 class Transactions:
     """Runs a learner's change or read: `await transactions.run(work)`, where `work(session)` does it with the
     ordinary synchronous Session (and commits, for a change).
@@ -319,6 +359,29 @@ class Transactions:
         self.sessions = sessions
         self.readers = readers or sessions
         self.async_engine = async_engine
+
+    async def direct(self, work: Callable[[psycopg.AsyncConnection], Awaitable[T]]) -> T | None:
+        """`work` on psycopg's own connection, checked out of the async engine's pool, with no SQLAlchemy between
+        its statements (they come from `psycopg_sql` and `Writes.statement`): a learner's commonest change on
+        PostgreSQL, for what SQLAlchemy's session costs a worker per transaction (docs/SCALING.md, round 6).
+        `work` runs in one transaction, committed when it returns. `Deferred` raised by it rolls back and gives
+        None, as does having no async engine (SQLite; a test's joined connection): the caller then makes the
+        change with `run`. A connection that fails is discarded (503 database_unavailable, app/errors.py)."""
+        if self.async_engine is None:
+            return None
+        pooled = await greenlet_spawn(self.async_engine.sync_engine.raw_connection)
+        try:
+            connection = pooled.driver_connection
+            assert isinstance(connection, psycopg.AsyncConnection)
+            async with connection.transaction():
+                return await work(connection)
+        except Deferred:
+            return None
+        except psycopg.OperationalError as exc:
+            pooled.invalidate(exc)
+            raise
+        finally:
+            await greenlet_spawn(pooled.close)
 
     async def run(self, work: Callable[[Session], T], *, read_only: bool = False) -> T:
         if self.async_engine is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -115,9 +116,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return _json(422, "invalid_request", "the request is not valid", _validation_details(exc))
 
     @app.exception_handler(OperationalError)
-    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+    @app.exception_handler(psycopg.OperationalError)  # a learner's batch on psycopg directly (app/db.py `direct`)
+    async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
         # Connection lost, server gone, or SQLite's file busy past its timeout: nothing was stored; retry.
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(exc.orig).__name__)
+        cause = exc.orig if isinstance(exc, OperationalError) else exc
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, type(cause).__name__)
         return _json(503, "database_unavailable", "the database is unavailable; retry shortly", headers=RETRY)
 
     @app.exception_handler(Exception)

@@ -100,6 +100,13 @@ def fresh_database_url(tmp_path, request) -> Iterator[str]:
         yield _routed(request, url)
 
 
+@pytest.fixture
+def another_database_url(tmp_path, request) -> Iterator[str]:
+    """A second empty database, beside `fresh_database_url` (a test comparing two ways of serving)."""
+    with _empty_database(tmp_path / "another.db") as url:
+        yield _routed(request, url)
+
+
 @pytest.fixture(scope="session")
 def engine(database_url):
     engine = make_engine(database_url, pgbouncer=PGBOUNCER)

@@ -2,13 +2,15 @@
 
 Each handler locks the learner (`changing`), calls the domains through the learner service, and commits
 once before replying. Progress batches, ratings and erasure run as `Transactions` (app/db.py: on PostgreSQL
-on the event loop, over psycopg's async connection); a quiz attempt stays in the thread pool, because its
+on the event loop, over psycopg's async connection; a batch that only adds rows on psycopg's connection
+directly, app/learners/direct.py); a quiz attempt stays in the thread pool, because its
 attempt limit is checked inside its transaction and that check is a synchronous round trip to Redis.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from fastapi import APIRouter, Request, Response
 from sqlmodel import Session
@@ -18,10 +20,10 @@ from app.catalogue.cache import current_snapshot
 from app.catalogue.dependencies import CatalogueDep
 from app.certificates.issuer import CertificateIssuer, IssuerDep
 from app.config import API_PREFIX, Settings
-from app.db import SessionDep, transactions
+from app.db import SessionDep, transactions, utcnow
 from app.dependencies import SettingsDep
 from app.errors import PayloadTooLarge, error_responses
-from app.learners import service
+from app.learners import direct, service
 from app.learners.schemas import ErasureOut
 from app.learners.scrub import ScrubberDep
 from app.limits.dependencies import LearnerWrite
@@ -48,6 +50,7 @@ async def post_events(body: EventBatchIn, identity: LearnerWrite, request: Reque
         )
     catalogue = current_snapshot(request).catalogue
     issuer: CertificateIssuer = request.app.state.issuer
+    rules = Rules.from_settings(settings)
 
     def record(session: Session) -> BatchPlan:
         with service.changing(
@@ -64,12 +67,26 @@ async def post_events(body: EventBatchIn, identity: LearnerWrite, request: Reque
                 events=body.events,
                 issuer=issuer,
                 max_stored=settings.max_events_per_learner,
-                rules=Rules.from_settings(settings),
+                rules=rules,
             ).plan
         session.commit()
         return plan
 
-    plan = await transactions(request).run(record)
+    plan = await transactions(request).direct(
+        partial(
+            direct.record_progress,
+            identity=identity,
+            catalogue=catalogue,
+            events=body.events,
+            shards=settings.rollup_shards,
+            counted_moves=settings.stats_counted_moves,
+            max_stored=settings.max_events_per_learner,
+            now=utcnow(),
+            rules=rules,
+        )
+    )
+    if plan is None:  # SQLite, or a batch that changes stored rows (app/learners/direct.py)
+        plan = await transactions(request).run(record)
     reply = EventBatchOut(
         accepted=len(plan.accepted),
         duplicates=plan.duplicates,

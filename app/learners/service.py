@@ -71,7 +71,7 @@ class LockedLearner:
 
 
 @lru_cache(maxsize=4)
-def _claiming(dialect: str):
+def claiming(dialect: str):
     """Insert the learner or lock their existing row, returning its commune: one statement, built once.
 
     DO UPDATE (of nothing that changes) rather than DO NOTHING: the row comes back, locked, in one round trip.
@@ -90,32 +90,43 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int, counted
     from the old commune to the new one in the same transaction, for the first `counted_moves` moves;
     after those the statistics keep counting them where they were (the privacy bound of app/stats/privacy.py).
     """
-    if identity.locality is None:
-        raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
+    locality = require_locality(identity)
     dialect = session.get_bind().dialect.name
     commune, moves = (
         session.connection()
-        .execute(
-            _claiming(dialect), {"key": identity.learner_key, "commune": identity.locality, "created_at": utcnow()}
-        )
+        .execute(claiming(dialect), {"key": identity.learner_key, "commune": locality, "created_at": utcnow()})
         .one()
     )
-    if commune != identity.locality and moves >= counted_moves:
+    if commune != locality and moves >= counted_moves:
         return LockedLearner(identity.learner_key, commune)
-    if commune != identity.locality:
+    if commune != locality:
         enrolments = progress_service.enrolments_of(session, learner_key=identity.learner_key)
         own_ratings = ratings.ratings_of(session, learner_key=identity.learner_key)
         record = record_key(identity.learner_key)
         before = rollups.contribution(commune, enrolments, own_ratings, record=record)
-        after = rollups.contribution(identity.locality, enrolments, own_ratings, record=record)
+        after = rollups.contribution(locality, enrolments, own_ratings, record=record)
         rollups.apply(session, rollups.difference(after, before), shards=shards)
         table = table_of(Learner)
         session.execute(
-            update(table)
-            .where(table.c.key == identity.learner_key)
-            .values(commune=identity.locality, moves=table.c.moves + 1)
+            update(table).where(table.c.key == identity.learner_key).values(commune=locality, moves=table.c.moves + 1)
         )
-    return LockedLearner(identity.learner_key, identity.locality)
+    return LockedLearner(identity.learner_key, locality)
+
+
+def enrolments_delta(learner_key: str, commune: str, before: list[EnrolmentRow], after: list[EnrolmentRow]) -> Counter:
+    """How the statistics move when a change that changed only enrolments took them from `before` to `after`."""
+    record = record_key(learner_key)
+    return rollups.difference(
+        rollups.contribution(commune, [row.counted() for row in after], (), record=record),
+        rollups.contribution(commune, [row.counted() for row in before], (), record=record),
+    )
+
+
+def require_locality(identity: Identity) -> str:
+    """The commune of the caller's token: a learner change is counted there, so a token without one is refused."""
+    if identity.locality is None:
+        raise Forbidden("a learner token with a 'locality' is needed", code="insufficient_scope")
+    return identity.locality
 
 
 @contextmanager
@@ -133,12 +144,7 @@ def changing(
     if reports:
         if learner.reported is None:
             raise RuntimeError("a change with reports=True must report its enrolments")
-        record = record_key(learner.key)
-        old, new = ([row.counted() for row in rows] for rows in learner.reported)
-        delta = rollups.difference(
-            rollups.contribution(learner.commune, new, (), record=record),
-            rollups.contribution(learner.commune, old, (), record=record),
-        )
+        delta = enrolments_delta(learner.key, learner.commune, *learner.reported)
     else:
         assert before is not None  # read before the yield whenever reports is False
         session.flush()

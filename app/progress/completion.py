@@ -92,14 +92,17 @@ def complete(
     return replace(enrolment, completed_at=completed_at, flagged=flagged)
 
 
+def new_row(learner_key: str, enrolment: EnrolmentRow) -> dict:
+    """The enrolment table's row of a new enrolment."""
+    return {"learner_key": learner_key, "course_slug": enrolment.course} | {n: getattr(enrolment, n) for n in WRITTEN}
+
+
 def save(
     session: Session, *, learner_key: str, known: EnrolmentRow | None, enrolment: EnrolmentRow, writes: Writes
 ) -> None:
     """Write the enrolment once: a new one goes with `writes`, a changed one is one UPDATE of what changed."""
     if known is None:
-        row = {"learner_key": learner_key, "course_slug": enrolment.course}
-        row.update({name: getattr(enrolment, name) for name in WRITTEN})
-        writes.add(inserting(Enrolment), [row])
+        writes.add(inserting(Enrolment), [new_row(learner_key, enrolment)])
         return
     changes = {name: getattr(enrolment, name) for name in WRITTEN if getattr(enrolment, name) != getattr(known, name)}
     if changes:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from sqlalchemy import BindParameter, Boolean, Integer, String, Uuid, bindparam, cast, func, union_all
 from sqlmodel import Session
@@ -65,7 +66,7 @@ STATE_COLUMNS: dict[str, Any] = {
 
 
 @lru_cache(maxsize=2)
-def _state_query(dialect: str):
+def state_query(dialect: str):
     """The UNION ALL behind `read_state`, built once per dialect (bound: key, courses, ids; empty lists match
     nothing)."""
     e, c, p = table_of(Enrolment).c, table_of(LessonCompletion).c, table_of(ProgressEvent).c  # run as Core
@@ -95,18 +96,36 @@ def read_state(
 ) -> LearnerState:
     """The learner's enrolments, lesson completions in `course_slugs`, which of `event_ids` are stored, and how
     many events are stored: one UNION ALL of primary-key range reads, one round trip."""
-    state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
-    params = {"key": learner_key, "courses": list(course_slugs), "ids": list(event_ids)}
     connection = session.connection()
-    for row in connection.execute(_state_query(connection.dialect.name), params):
+    query = state_query(connection.dialect.name)
+    return state_of(connection.execute(query, state_params(learner_key, course_slugs, event_ids)))
+
+
+def state_params(learner_key: str, course_slugs: list[str], event_ids: list[uuid.UUID]) -> dict[str, Any]:
+    return {"key": learner_key, "courses": list(course_slugs), "ids": list(event_ids)}
+
+
+def state_of(rows: Iterable[Any]) -> LearnerState:
+    """The state from the query's rows, read by column name (SQLAlchemy's rows, or psycopg's named tuples on the
+    direct path, whose times come in the connection's time zone: made UTC here as `UtcDateTime` does)."""
+    state = LearnerState(enrolments={}, lessons={}, seen=set(), stored_events=0)
+    for row in rows:
         if row.kind == ENROLMENT:
             state.enrolments[row.course] = EnrolmentRow(
-                row.course, row.started_at, row.completed_at, bool(row.flagged), row.witnessed_at
+                row.course, _utc(row.started_at), _utc(row.completed_at), bool(row.flagged), _utc(row.witnessed_at)
             )
         elif row.kind == COMPLETION:
-            state.lessons.setdefault(row.course, {})[row.lesson] = row.completed_at
+            state.lessons.setdefault(row.course, {})[row.lesson] = _utc(row.completed_at)
         elif row.kind == SEEN:
             state.seen.add(uuid.UUID(row.event_id))
         else:
             state.stored_events = row.stored_events
     return state
+
+
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: None) -> None: ...
+def _utc(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC)

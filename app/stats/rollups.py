@@ -115,6 +115,15 @@ def _adding(dialect: str, daily: bool):
 
 def write_rows(session: Session, delta: Counter, *, shard: int, writes: Writes | None = None) -> None:
     """Add delta to the counter rows of one shard (one multi-row upsert per table, rows in a fixed order)."""
+    now = writes is None
+    writes = Writes() if writes is None else writes
+    add_rows(writes, delta, shard=shard, dialect=session.get_bind().dialect.name)
+    if now:
+        writes.send(session)
+
+
+def add_rows(writes: Writes, delta: Counter, *, shard: int, dialect: str) -> None:
+    """`write_rows`'s upserts added to `writes` (no session: the learners' direct path sends them itself)."""
     rollups: dict[tuple[str, str], Counter] = {}
     daily: dict[tuple[str, str, date], Counter] = {}
     for key, change in delta.items():
@@ -124,9 +133,6 @@ def write_rows(session: Session, delta: Counter, *, shard: int, writes: Writes |
             rollups.setdefault((key[1], key[2]), Counter())[key[3]] += change
         else:
             daily.setdefault((key[1], key[2], key[3]), Counter())[key[4]] += change
-    dialect = session.get_bind().dialect.name
-    now = writes is None
-    writes = Writes() if writes is None else writes
     if rollups:
         rows = [
             {"course_slug": course, "commune": commune, "shard": shard, **{f: fields[f] for f in COUNTER_FIELDS}}
@@ -139,5 +145,3 @@ def write_rows(session: Session, delta: Counter, *, shard: int, writes: Writes |
             for (c, m, day), fields in sorted(daily.items())
         ]
         writes.add(_adding(dialect, daily=True), rows, adding=(DAILY_KEYS, tuple(DAILY_FIELDS)))
-    if now:
-        writes.send(session)

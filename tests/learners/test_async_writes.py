@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import httpx
@@ -15,28 +14,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from app.catalogue.importer import import_content
-from app.db import Transactions, make_async_engine, make_engine, migrate
+from app.db import Transactions, make_async_engine
 from app.learners.models import Learner
-from app.main import create_app
 from app.progress.models import Enrolment, ProgressEvent
 from app.stats.models import CompletionRollup
-from tests.conftest import CONTENT
 
 LESSONS = ["mat-khau-manh", "xac-thuc-hai-lop", "nhan-biet-lua-dao"]  # the fixture course `an-toan`
-
-
-@pytest.fixture
-def served(fresh_database_url, settings) -> Iterator[tuple]:
-    """A migrated database with the fixture content committed, and an app on it built as a worker builds it."""
-    engine = make_engine(fresh_database_url)
-    migrate(engine)
-    with Session(engine) as session:
-        import_content(session, CONTENT)
-        session.commit()
-    app = create_app(settings.model_copy(update={"database_url": fresh_database_url}))
-    yield app, engine
-    engine.dispose()
 
 
 def _event(lesson: str, event_id: uuid.UUID | None = None) -> dict:
