@@ -16,7 +16,6 @@ completion per course); docs/SCALING.md (round 6) measures both.
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import datetime
 
 import psycopg
@@ -24,11 +23,9 @@ from psycopg.rows import namedtuple_row
 
 from app.auth.tokens import Identity
 from app.catalogue.service import Catalogue
-from app.db import Deferred, Writes, inserting, psycopg_sql
+from app.db import Deferred, Writes, psycopg_sql
 from app.learners.service import claiming, enrolments_delta, require_locality
-from app.progress import completion
-from app.progress.events import decide, inserts_only
-from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
+from app.progress import events as batches
 from app.progress.planning import BatchPlan, Rules
 from app.progress.schemas import EventIn
 from app.progress.state import state_of, state_params, state_query
@@ -62,22 +59,18 @@ async def record_progress(
         commune, moves = claimed
         if commune != locality and moves < counted_moves:
             raise Deferred("the learner moved: their counts move with them (service.ensure_learner)")
-        courses = sorted({event.course for event in events if event.course in catalogue.courses})
         sql, literals = psycopg_sql(state_query(POSTGRESQL))
-        ids: list[uuid.UUID] = [event.id for event in events]
-        await cursor.execute(sql, literals | state_params(key, courses, ids))
+        await cursor.execute(sql, literals | state_params(key, *batches.asked(events, catalogue)))
         state = state_of(await cursor.fetchall())
         before = list(state.enrolments.values())
-        decided = decide(
+        decided = batches.decide(
             state, learner_key=key, catalogue=catalogue, events=events, max_stored=max_stored, now=now, rules=rules
         )
-        enrolments = inserts_only(decided, now=now, rules=rules)
+        enrolments = batches.inserts_only(decided, now=now, rules=rules)
         if enrolments is None:
             raise Deferred("the batch changes a stored row or completes a course")
         writes = Writes()
-        writes.add(inserting(ProgressEvent), decided.events)
-        writes.add(inserting(LessonCompletion), decided.new_lessons)
-        writes.add(inserting(Enrolment), [completion.new_row(key, enrolment) for enrolment in enrolments])
+        batches.add_rows(writes, decided, learner_key=key, enrolments=enrolments)
         after = before + enrolments
         shard = random.randrange(shards)  # noqa: S311 - spreading load over the counter rows, as rollups.apply
         rollups.add_rows(writes, enrolments_delta(key, commune, before, after), shard=shard, dialect=POSTGRESQL)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,7 +14,7 @@ from app.certificates.issuer import CertificateIssuer
 from app.db import Writes, inserting, table_of
 from app.errors import AppError
 from app.progress import completion
-from app.progress.models import LessonCompletion, ProgressEvent
+from app.progress.models import Enrolment, LessonCompletion, ProgressEvent
 from app.progress.planning import BatchPlan, Rules, plan_batch
 from app.progress.schemas import EventIn
 from app.progress.state import EnrolmentRow, LearnerState, read_state
@@ -33,6 +34,11 @@ class Recorded:
     plan: BatchPlan
     before: list[EnrolmentRow]
     after: list[EnrolmentRow]
+
+
+def asked(events: list[EventIn], catalogue: Catalogue) -> tuple[list[str], list[uuid.UUID]]:
+    """What a batch's state read asks about: the known courses it names, and its event ids."""
+    return sorted({e.course for e in events if e.course in catalogue.courses}), [e.id for e in events]
 
 
 @dataclass
@@ -113,6 +119,13 @@ def inserts_only(decided: Decided, *, now: datetime, rules: Rules) -> list[Enrol
     return new
 
 
+def add_rows(writes: Writes, decided: Decided, *, learner_key: str, enrolments: list[EnrolmentRow]) -> None:
+    """The batch's new rows added to `writes`: its accepted events, its new lesson completions and `enrolments`."""
+    writes.add(inserting(ProgressEvent), decided.events)
+    writes.add(inserting(LessonCompletion), decided.new_lessons)
+    writes.add(inserting(Enrolment), [completion.new_row(learner_key, enrolment) for enrolment in enrolments])
+
+
 def record_events(
     session: Session,
     *,
@@ -129,14 +142,13 @@ def record_events(
     events, completions and enrolments are added to `writes` (sent together by the caller, with the statistics
     counters); an older completion time, a changed enrolment and a certificate are written where they change.
     No ORM objects but the certificate. The caller holds the learner's lock."""
-    courses = sorted({e.course for e in events if e.course in catalogue.courses})
-    state = read_state(session, learner_key=learner_key, course_slugs=courses, event_ids=[e.id for e in events])
+    courses, ids = asked(events, catalogue)
+    state = read_state(session, learner_key=learner_key, course_slugs=courses, event_ids=ids)
     before = list(state.enrolments.values())
     decided = decide(
         state, learner_key=learner_key, catalogue=catalogue, events=events, max_stored=max_stored, now=now, rules=rules
     )
-    writes.add(inserting(ProgressEvent), decided.events)
-    writes.add(inserting(LessonCompletion), decided.new_lessons)
+    add_rows(writes, decided, learner_key=learner_key, enrolments=[])  # settle adds the new enrolments
     table = table_of(LessonCompletion)
     for course_slug, lesson_slug, at in decided.earlier_lessons:
         session.execute(
