@@ -373,10 +373,13 @@ class Transactions:
         try:
             connection = pooled.driver_connection
             assert isinstance(connection, psycopg.AsyncConnection)
-            async with connection.transaction():
-                return await work(connection)
-        except Deferred:
-            return None
+            try:
+                found = await work(connection)  # psycopg sends BEGIN before its first statement
+            except Deferred:
+                await connection.rollback()
+                return None
+            await connection.commit()  # (any other error: rolled back as the pool takes the connection back)
+            return found
         except psycopg.OperationalError as exc:
             pooled.invalidate(exc)
             raise
