@@ -25,6 +25,7 @@ from app.certificates.signing import CertificateSigner
 from app.config import API_PREFIX, Settings, get_settings
 from app.db import Transactions, make_async_engine, make_engine, make_replica_engine
 from app.errors import install_error_handlers
+from app.learners.router import direct_batches
 from app.learners.router import router as learners_router
 from app.learners.scrub import Scrubber
 from app.limits.limiter import Limiter
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         *author_routers,
     )
     add_routes(app, *routers)  # one flat list of routes, not a branch per module (app/routes.py)
+    direct_batches(app)  # a valid progress batch answered before FastAPI's request handler (app/learners)
     include_web(app, settings)  # the learner app at / (and every page's dev sign-in when DEV_TOKENS is on)
     include_stats_page(app)  # the statistics dashboard at /thong-ke (the authors' page is in author_routes)
 
