@@ -9,6 +9,8 @@ small and the figure is the client's Python: this process's CPU µs per transact
 alternating turns.
 
 - `psycopg`: psycopg's AsyncConnection, one statement after another;
+- `psycopg_engine_pool`: the same on a connection checked out of the async engine's pool and returned to it, as
+  `app.db.Transactions.direct` runs a progress batch (round 6);
 - `psycopg_pipeline`: the same in pipeline mode, two flights (BEGIN, two statements; the third and COMMIT);
 - `sqlalchemy_session`: `AsyncSession.run_sync`, as `app.db.Transactions` runs a learner's change;
 - `sqlalchemy_connection`: `AsyncConnection.run_sync` with Core `text()` statements, no ORM session;
@@ -33,6 +35,7 @@ import psycopg
 import uvloop
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 IN_FLIGHT = 16
@@ -136,8 +139,16 @@ async def _measure(url: str) -> dict[str, float]:
 
         return one
 
+    async def on_engine_pool(i: int) -> None:
+        pooled = await greenlet_spawn(engine.sync_engine.raw_connection)
+        try:
+            await _psycopg(pooled.driver_connection, i)
+        finally:
+            await greenlet_spawn(pooled.close)
+
     sides: dict[str, Callable[[int], Awaitable[None]]] = {
         "psycopg": on_pool(_psycopg),
+        "psycopg_engine_pool": on_engine_pool,
         "psycopg_pipeline": on_pool(_pipelined),
         "sqlalchemy_session": session,
         "sqlalchemy_connection": on_connection(_on_sqlalchemy),
