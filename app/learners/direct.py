@@ -24,7 +24,7 @@ from psycopg.rows import namedtuple_row
 from app.auth.tokens import Identity
 from app.catalogue.service import Catalogue
 from app.db import Deferred, Writes, psycopg_sql
-from app.learners.service import claiming, enrolments_delta, require_locality
+from app.learners.service import claiming, counted_move, enrolments_delta, require_locality
 from app.progress import events as batches
 from app.progress.planning import BatchPlan, Rules
 from app.progress.schemas import EventIn
@@ -57,7 +57,7 @@ async def record_progress(
         claimed = await cursor.fetchone()
         assert claimed is not None  # INSERT ... ON CONFLICT DO UPDATE ... RETURNING gives the row either way
         commune, moves = claimed
-        if commune != locality and moves < counted_moves:
+        if commune != locality and counted_move(moves, counted_moves):
             raise Deferred("the learner moved: their counts move with them (service.ensure_learner)")
         sql, literals = psycopg_sql(state_query(POSTGRESQL))
         await cursor.execute(sql, literals | state_params(key, *batches.asked(events, catalogue)))

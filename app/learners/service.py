@@ -97,7 +97,7 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int, counted
         .execute(claiming(dialect), {"key": identity.learner_key, "commune": locality, "created_at": utcnow()})
         .one()
     )
-    if commune != locality and moves >= counted_moves:
+    if commune != locality and not counted_move(moves, counted_moves):
         return LockedLearner(identity.learner_key, commune)
     if commune != locality:
         enrolments = progress_service.enrolments_of(session, learner_key=identity.learner_key)
@@ -111,6 +111,11 @@ def ensure_learner(session: Session, *, identity: Identity, shards: int, counted
             update(table).where(table.c.key == identity.learner_key).values(commune=locality, moves=table.c.moves + 1)
         )
     return LockedLearner(identity.learner_key, locality)
+
+
+def counted_move(moves: int, counted_moves: int) -> bool:
+    """Does the statistics follow a learner who has moved `moves` times to a new commune (STATS_COUNTED_MOVES)?"""
+    return moves < counted_moves
 
 
 def enrolments_delta(learner_key: str, commune: str, before: list[EnrolmentRow], after: list[EnrolmentRow]) -> Counter:
